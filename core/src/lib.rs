@@ -17,6 +17,7 @@
 pub mod channel;
 pub mod config;
 pub mod id;
+pub mod incident;
 pub mod people;
 pub mod priority;
 pub mod record;

@@ -52,6 +52,9 @@ pub struct DeskSettings {
     pub name: String,
     /// Days after resolution during which a closed ticket may still be reopened.
     pub reopen_window_days: u32,
+    /// Minutes after logging within which a resolution by the logging 1st-line agent still
+    /// counts as first-contact resolution.
+    pub first_contact_window_minutes: u32,
     /// The service desk manager: the top of hierarchical escalation.
     pub manager: Option<PersonId>,
     /// The resolution codes agents may use.
@@ -65,6 +68,7 @@ impl Default for DeskSettings {
         DeskSettings {
             name: "Service desk".to_owned(),
             reopen_window_days: 10,
+            first_contact_window_minutes: 30,
             manager: None,
             resolution_codes: codes.iter().filter_map(|c| ResolutionCode::new(*c).ok()).collect(),
         }
