@@ -17,8 +17,11 @@
 pub mod channel;
 pub mod config;
 pub mod id;
+pub mod knowledge;
+pub mod links;
 pub mod people;
 pub mod priority;
+pub mod problem;
 pub mod record;
 pub mod tabular;
 pub mod tier;
