@@ -152,6 +152,29 @@ impl<'de> Deserialize<'de> for LinkIndex {
     }
 }
 
+/// A link command that does not fit the links a record has. Every record with link commands
+/// (problems, articles, …) refuses with this, wrapped in its own error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum LinkError {
+    /// The link exists already.
+    #[error("{linked} is already linked to {record}")]
+    AlreadyLinked {
+        /// The record asked to link.
+        record: Reference,
+        /// What it was asked to link.
+        linked: Reference,
+    },
+    /// The link does not exist.
+    #[error("{linked} is not linked to {record}")]
+    NotLinked {
+        /// The record asked to unlink.
+        record: Reference,
+        /// What it was asked to unlink.
+        linked: Reference,
+    },
+}
+
 /// Whether a record's link command adds or removes a link.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Linkage {
@@ -162,9 +185,20 @@ pub(crate) enum Linkage {
 }
 
 impl Linkage {
-    /// Whether this change fits `set`: linking needs `item` absent, unlinking needs it present.
-    pub(crate) fn fits<T: Ord>(self, set: &BTreeSet<T>, item: &T) -> bool {
-        set.contains(item) == (self == Linkage::Unlink)
+    /// Checks that this change fits `record`'s `set`: linking needs `item` absent, unlinking
+    /// needs it present.
+    pub(crate) fn check<T: Ord + Copy + Into<Reference>>(
+        self,
+        record: impl Into<Reference>,
+        set: &BTreeSet<T>,
+        item: T,
+    ) -> Result<(), LinkError> {
+        let (record, linked) = (record.into(), item.into());
+        match (self, set.contains(&item)) {
+            (Linkage::Link, true) => Err(LinkError::AlreadyLinked { record, linked }),
+            (Linkage::Unlink, false) => Err(LinkError::NotLinked { record, linked }),
+            _ => Ok(()),
+        }
     }
 }
 

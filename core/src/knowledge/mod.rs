@@ -28,7 +28,7 @@
 //! (every event) is desk-internal.
 //!
 //! Articles link to the problems and incidents they help with. Pure helpers over many articles
-//! are in [`search`]: ranking for a query, and categories with incidents but no article.
+//! are in [`mod@search`]: ranking for a query, and categories with incidents but no article.
 
 pub mod search;
 
@@ -39,8 +39,8 @@ use std::num::NonZeroU32;
 use serde::{Deserialize, Serialize};
 
 pub use self::search::{Gap, Hit, coverage_gaps, search};
-use crate::id::{ArticleRef, CategoryId, IncidentRef, PersonId, ProblemRef, RecordId, Reference};
-use crate::links::Linkage;
+use crate::id::{ArticleRef, CategoryId, IncidentRef, PersonId, ProblemRef, RecordId};
+use crate::links::{LinkError, Linkage};
 use crate::record::{
     Actor, Aggregate, CommandName, Context, EventInfo, ReplayError, Timestamp, Visibility,
 };
@@ -547,22 +547,9 @@ pub enum Error {
         /// The refused command.
         command: &'static str,
     },
-    /// The problem or incident is already linked.
-    #[error("{linked} is already linked to {reference}")]
-    AlreadyLinked {
-        /// The article.
-        reference: ArticleRef,
-        /// The problem or incident.
-        linked: Reference,
-    },
-    /// The problem or incident is not linked.
-    #[error("{linked} is not linked to {reference}")]
-    NotLinked {
-        /// The article.
-        reference: ArticleRef,
-        /// The problem or incident.
-        linked: Reference,
-    },
+    /// The problem or incident is already linked, or is not linked.
+    #[error(transparent)]
+    Link(#[from] LinkError),
 }
 
 /// Which people may issue a command.
@@ -615,20 +602,6 @@ impl Article {
             state: self.status,
             revision: self.stage(),
             command,
-        }
-    }
-
-    fn link_check<T: Ord + Into<Reference> + Copy>(
-        &self,
-        set: &BTreeSet<T>,
-        item: T,
-        linkage: Linkage,
-    ) -> Result<(), Error> {
-        let (reference, linked) = (self.reference, item.into());
-        match linkage {
-            _ if linkage.fits(set, &item) => Ok(()),
-            Linkage::Link => Err(Error::AlreadyLinked { reference, linked }),
-            Linkage::Unlink => Err(Error::NotLinked { reference, linked }),
         }
     }
 
@@ -698,19 +671,19 @@ impl Article {
                 Event::RevisionDiscarded
             }
             Command::LinkProblem { problem } => {
-                self.link_check(&self.problems, problem, Linkage::Link)?;
+                Linkage::Link.check(self.reference, &self.problems, problem)?;
                 Event::ProblemLinked { problem }
             }
             Command::UnlinkProblem { problem } => {
-                self.link_check(&self.problems, problem, Linkage::Unlink)?;
+                Linkage::Unlink.check(self.reference, &self.problems, problem)?;
                 Event::ProblemUnlinked { problem }
             }
             Command::LinkIncident { incident } => {
-                self.link_check(&self.incidents, incident, Linkage::Link)?;
+                Linkage::Link.check(self.reference, &self.incidents, incident)?;
                 Event::IncidentLinked { incident }
             }
             Command::UnlinkIncident { incident } => {
-                self.link_check(&self.incidents, incident, Linkage::Unlink)?;
+                Linkage::Unlink.check(self.reference, &self.incidents, incident)?;
                 Event::IncidentUnlinked { incident }
             }
             Command::FlagOutOfDate { note } => {

@@ -4,6 +4,7 @@ use chrono::{Duration, TimeZone, Utc};
 
 use super::*;
 use crate::config::DeskConfig;
+use crate::links::LinkError;
 use crate::problem::IncidentDigest;
 
 fn t(minutes: i64) -> Timestamp {
@@ -280,7 +281,7 @@ fn links_to_problems_and_incidents_are_refused_twice() {
     let incident = IncidentRef::from_number(3).unwrap();
     assert!(matches!(
         when(&article, &author(), Command::UnlinkIncident { incident }),
-        Err(Error::NotLinked { .. })
+        Err(Error::Link(LinkError::NotLinked { .. }))
     ));
 }
 

@@ -5,12 +5,14 @@
 //!
 //! ```text
 //! logged ──start_investigation──▶ investigating ──declare_known_error──▶ known_error
-//!    │                                  │                                    │
-//!    └──────────── cancel ◀─────────────┴──── resolve ──▶ resolved ◀──resolve┘
-//!                     │                                   │    │
-//!                     ▼                     reopen (back to investigating)  close
-//!                 cancelled                                                   ▼
-//!                                                                          closed
+//!                                   │       ▲                                 │
+//!                                resolve  reopen                           resolve
+//!                                   ▼       │                                 │
+//!                                  resolved ◀─────────────────────────────────┘
+//!                                   │
+//!                                 close ──▶ closed
+//!
+//! logged, investigating or known_error ──cancel──▶ cancelled
 //! ```
 //!
 //! Rules (all kept by [`Aggregate::decide`]):
@@ -27,8 +29,8 @@
 //! - a resolved problem is closed, or reopened (back to investigating, with the recurring
 //!   incident linked) when its incidents come back; closed and cancelled problems accept nothing.
 //!
-//! A known error's workaround is offered to new incidents that match it: see [`offers`].
-//! Candidate problems are found among incidents by [`recurring`].
+//! A known error's workaround is offered to new incidents that match it: see [`workaround_offers`].
+//! Candidate problems are found among incidents by [`recurring()`] (the rule is in [`mod@recurring`]).
 
 pub mod offers;
 pub mod recurring;
@@ -43,7 +45,7 @@ pub use self::recurring::{Candidate, IncidentDigest, Occurrence, Shared, recurri
 use crate::id::{
     AssetRef, CategoryId, ChangeRef, IncidentRef, ProblemRef, RecordId, Reference, TeamId,
 };
-use crate::links::{Linkage, NamesCis};
+use crate::links::{LinkError, Linkage, NamesCis};
 use crate::record::{
     Actor, Aggregate, CommandName, Context, EventInfo, ReplayError, Timestamp, Visibility,
 };
@@ -519,22 +521,9 @@ pub enum Error {
         /// The problem.
         reference: ProblemRef,
     },
-    /// The incident or CI is already linked.
-    #[error("{linked} is already linked to {reference}")]
-    AlreadyLinked {
-        /// The problem.
-        reference: ProblemRef,
-        /// The incident or CI.
-        linked: Reference,
-    },
-    /// The incident or CI is not linked.
-    #[error("{linked} is not linked to {reference}")]
-    NotLinked {
-        /// The problem.
-        reference: ProblemRef,
-        /// The incident or CI.
-        linked: Reference,
-    },
+    /// The incident or CI is already linked, or is not linked.
+    #[error(transparent)]
+    Link(#[from] LinkError),
     /// A known error needs a root cause or a workaround.
     #[error("cannot declare_known_error {reference}: record a root cause or a workaround first")]
     NothingKnown {
@@ -585,20 +574,6 @@ impl Problem {
         if allowed.contains(&self.status) { Ok(()) } else { Err(self.refuse(command)) }
     }
 
-    fn link_check<T: Ord + Into<Reference> + Copy>(
-        &self,
-        set: &BTreeSet<T>,
-        item: T,
-        linkage: Linkage,
-    ) -> Result<(), Error> {
-        let (reference, linked) = (self.reference, item.into());
-        match linkage {
-            _ if linkage.fits(set, &item) => Ok(()),
-            Linkage::Link => Err(Error::AlreadyLinked { reference, linked }),
-            Linkage::Unlink => Err(Error::NotLinked { reference, linked }),
-        }
-    }
-
     fn decide_existing(&self, command: Command, ctx: &Context<'_>) -> Result<Vec<Event>, Error> {
         use Status::{Investigating, KnownError, Logged, Resolved};
         const OPEN: &[Status] = &[Logged, Investigating, KnownError];
@@ -631,22 +606,22 @@ impl Problem {
             }
             Command::LinkIncident { incident } => {
                 self.require(OPEN, name)?;
-                self.link_check(&self.incidents, incident, Linkage::Link)?;
+                Linkage::Link.check(self.reference, &self.incidents, incident)?;
                 Event::IncidentLinked { incident }
             }
             Command::UnlinkIncident { incident } => {
                 self.require(OPEN, name)?;
-                self.link_check(&self.incidents, incident, Linkage::Unlink)?;
+                Linkage::Unlink.check(self.reference, &self.incidents, incident)?;
                 Event::IncidentUnlinked { incident }
             }
             Command::LinkCi { ci } => {
                 self.require(OPEN, name)?;
-                self.link_check(&self.cis, ci, Linkage::Link)?;
+                Linkage::Link.check(self.reference, &self.cis, ci)?;
                 Event::CiLinked { ci }
             }
             Command::UnlinkCi { ci } => {
                 self.require(OPEN, name)?;
-                self.link_check(&self.cis, ci, Linkage::Unlink)?;
+                Linkage::Unlink.check(self.reference, &self.cis, ci)?;
                 Event::CiUnlinked { ci }
             }
             Command::RecordRootCause { text } => {
@@ -681,7 +656,7 @@ impl Problem {
                 self.require(&[Resolved], name)?;
                 let reason = required(&reason, name, "reason")?;
                 if let Some(incident) = incident {
-                    self.link_check(&self.incidents, incident, Linkage::Link)?;
+                    Linkage::Link.check(self.reference, &self.incidents, incident)?;
                 }
                 Event::Reopened { reason, incident }
             }

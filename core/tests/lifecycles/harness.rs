@@ -7,6 +7,7 @@ use std::sync::LazyLock;
 
 use chrono::{Duration, TimeZone, Utc};
 use desk_core::config::DeskConfig;
+use desk_core::links::LinkError;
 use desk_core::record::{Actor, Aggregate, CommandName, Context, Timestamp};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -55,6 +56,17 @@ pub(crate) enum LinkRefusal {
     NotLinked,
 }
 
+impl LinkRefusal {
+    /// The model's view of the aggregate's link error.
+    pub(crate) fn of(error: &LinkError) -> Self {
+        match error {
+            LinkError::AlreadyLinked { .. } => LinkRefusal::AlreadyLinked,
+            LinkError::NotLinked { .. } => LinkRefusal::NotLinked,
+            other => panic!("unexpected link error {other:?}"),
+        }
+    }
+}
+
 /// Adds or removes `item`, or says why that is refused.
 pub(crate) fn relink<T: Ord>(
     set: &mut BTreeSet<T>,
@@ -91,6 +103,7 @@ pub(crate) struct Subject<A: Aggregate> {
 impl<A> Subject<A>
 where
     A: Aggregate + PartialEq + Debug + Serialize + DeserializeOwned,
+    A::Command: PartialEq + Debug + Serialize + DeserializeOwned,
 {
     /// Nothing created yet.
     pub(crate) fn new() -> Self {
@@ -98,8 +111,8 @@ where
     }
 
     /// Runs `command` as `actor` and checks the outcome against the model's `expected` one
-    /// (refusals compared through `refusal`). Accepted events must survive JSON; they are
-    /// recorded, and the state is marked final when `is_final` says so.
+    /// (refusals compared through `refusal`). The command and the accepted events must survive
+    /// JSON; the events are recorded, and the state is marked final when `is_final` says so.
     pub(crate) fn run<F: PartialEq + Debug>(
         &mut self,
         actor: &Actor,
@@ -110,6 +123,8 @@ where
     ) {
         let now = at(self.history.len());
         let name = command.name();
+        let json = serde_json::to_string(&command).unwrap();
+        assert_eq!(serde_json::from_str::<A::Command>(&json).unwrap(), command);
         match A::execute(self.state.clone(), command, Context::new(now, actor, &CONFIG)) {
             Ok((next, events)) => {
                 assert_eq!(

@@ -134,8 +134,7 @@ fn refusal(error: &Error) -> Refusal {
         Error::Empty { .. } => Refusal::Empty,
         Error::UnknownCategory { .. } => Refusal::UnknownCategory,
         Error::Unchanged { .. } => Refusal::Unchanged,
-        Error::AlreadyLinked { .. } => Refusal::Link(LinkRefusal::AlreadyLinked),
-        Error::NotLinked { .. } => Refusal::Link(LinkRefusal::NotLinked),
+        Error::Link(link) => Refusal::Link(LinkRefusal::of(link)),
         other => panic!("unexpected error {other:?}"),
     }
 }
