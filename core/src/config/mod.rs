@@ -8,6 +8,7 @@
 //! The same types serialise to JSON with the same keys (`team`, `category`, `catalogue` are arrays).
 
 mod catalogue;
+mod problems;
 pub mod source;
 
 use std::collections::BTreeSet;
@@ -15,6 +16,10 @@ use std::collections::BTreeSet;
 use serde::{Deserialize, Serialize};
 
 pub use self::catalogue::{ApprovalRole, CatalogueItem, TaskTemplate};
+pub use self::problems::{
+    CategoryRecurrence, MAX_RECURRING_WINDOW_DAYS, MIN_RECURRING_INCIDENTS, ProblemSettings,
+    Recurrence,
+};
 pub use self::source::{ConfigError, KeyPath, TomlSource};
 use crate::id::{CatalogueItemId, CategoryId, PersonId, ResolutionCode, TeamId};
 use crate::priority::PriorityPolicy;
@@ -42,6 +47,9 @@ pub struct DeskConfig {
     /// The service catalogue: what can be requested, its approvals and fulfilment tasks.
     #[serde(default)]
     pub catalogue: Vec<CatalogueItem>,
+    /// When incidents count as recurring (`[problems]`).
+    #[serde(default)]
+    pub problems: ProblemSettings,
 }
 
 /// Desk-wide settings (`[desk]`).
@@ -142,6 +150,7 @@ impl DeskConfig {
             categories: Vec::new(),
             complaints: ComplaintSettings::default(),
             catalogue: Vec::new(),
+            problems: ProblemSettings::default(),
         }
     }
 
@@ -199,6 +208,7 @@ impl DeskConfig {
         for (n, item) in self.catalogue.iter().enumerate() {
             item.check(&root.key("catalogue").index(n), |path, team| self.known_team(path, team))?;
         }
+        self.problems.check(&root.key("problems"), |id| self.category(id).is_some())?;
         Ok(())
     }
 
@@ -297,6 +307,69 @@ mod tests {
     fn misspelt_keys_are_refused() {
         let err = error("[desk]\nreopen_window = 3\n");
         assert_eq!((err.line, err.key.as_str()), (2, "desk.reopen_window"), "{err}");
+    }
+
+    #[test]
+    fn the_example_sets_recurrence_thresholds() {
+        let config = DeskConfig::example();
+        assert_eq!(
+            config.problems.recurrence(None),
+            Recurrence { min_incidents: 3, window_days: 14 }
+        );
+        let password = "access/password".parse().unwrap();
+        assert!(config.problems.recurrence(Some(&password)).min_incidents > 3);
+    }
+
+    #[test]
+    fn too_few_recurring_incidents_are_refused() {
+        let err = error("[problems]\nrecurring_min_incidents = 1\n");
+        assert_eq!((err.line, err.key.as_str()), (2, "problems.recurring_min_incidents"), "{err}");
+        assert!(err.message.contains("at least 2 incidents"), "{err}");
+    }
+
+    #[test]
+    fn a_recurrence_window_outside_a_year_is_refused() {
+        for days in [0, 367] {
+            let err = error(&format!("[problems]\nrecurring_window_days = {days}\n"));
+            assert_eq!(
+                (err.line, err.key.as_str()),
+                (2, "problems.recurring_window_days"),
+                "{err}"
+            );
+            assert!(err.message.contains("outside 1 to 366"), "{err}");
+        }
+    }
+
+    #[test]
+    fn recurrence_for_an_unknown_category_names_it() {
+        let text = "[[problems.category]]\nid = \"printing\"\nrecurring_window_days = 3\n";
+        let err = error(text);
+        assert_eq!((err.line, err.key.as_str()), (2, "problems.category[0].id"), "{err}");
+        assert!(err.message.contains("unknown category `printing`"), "{err}");
+    }
+
+    #[test]
+    fn recurrence_overrides_must_be_single_and_say_something() {
+        let category = "[[category]]\nid = \"x\"\nname = \"X\"\n\n";
+        let own = "[[problems.category]]\nid = \"x\"\nrecurring_min_incidents = 5\n";
+        let err = error(&format!("{category}{own}{own}"));
+        assert_eq!((err.line, err.key.as_str()), (9, "problems.category[1].id"), "{err}");
+        assert!(err.message.contains("thresholds twice"), "{err}");
+
+        let err = error(&format!("{category}[[problems.category]]\nid = \"x\"\n"));
+        assert_eq!(err.key, "problems.category[0]", "{err}");
+        let err = error(&format!("{category}{own}recurring_window_days = 400\n"));
+        assert_eq!(err.key, "problems.category[0].recurring_window_days", "{err}");
+        let err = error(&format!(
+            "{category}[[problems.category]]\nid = \"x\"\nrecurring_min_incidents = 0\n"
+        ));
+        assert_eq!(err.key, "problems.category[0].recurring_min_incidents", "{err}");
+    }
+
+    #[test]
+    fn misspelt_problem_keys_are_refused() {
+        let err = error("[problems]\nrecuring_min_incidents = 3\n");
+        assert_eq!(err.key, "problems.recuring_min_incidents", "{err}");
     }
 
     #[test]

@@ -108,3 +108,27 @@ pub fn check_merge(duplicate: &Incident, target: &Incident) -> Result<(), Error>
     }
     Ok(())
 }
+
+impl crate::links::NamesCis for Incident {
+    fn ticket(&self) -> crate::id::Reference {
+        self.reference.reference()
+    }
+
+    fn named_cis(&self) -> std::collections::BTreeSet<crate::id::AssetRef> {
+        self.affected_ci.into_iter().collect()
+    }
+}
+
+impl Incident {
+    /// A digest for recurring-issue detection and knowledge coverage; `problem` is the problem
+    /// it is linked to, which the problem records (see [`crate::problem::Problem`]).
+    pub fn digest(&self, problem: Option<crate::id::ProblemRef>) -> crate::problem::IncidentDigest {
+        crate::problem::IncidentDigest {
+            reference: self.reference,
+            logged_at: self.logged_at,
+            category: self.category.clone(),
+            ci: self.affected_ci,
+            problem,
+        }
+    }
+}
