@@ -20,6 +20,8 @@ pub mod id;
 pub mod people;
 pub mod priority;
 pub mod record;
+#[cfg(test)]
+mod scenario;
 pub mod tabular;
 pub mod tier;
 
