@@ -20,6 +20,7 @@ pub mod id;
 pub mod people;
 pub mod priority;
 pub mod record;
+pub mod request;
 #[cfg(test)]
 mod scenario;
 pub mod tabular;
