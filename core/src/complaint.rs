@@ -20,8 +20,9 @@
 //! ```
 //!
 //! A response records an [`Outcome`] (upheld, partly upheld, not upheld). Handlers can be
-//! changed by hand while the complaint is open, but never to the complainant. Closed and
-//! withdrawn complaints accept nothing more.
+//! changed by hand while the complaint is open, but never to the complainant, nor at stage 2 to
+//! whoever answered stage 1. Only the complainant (or the desk) may withdraw or comment on it.
+//! Closed and withdrawn complaints accept nothing more.
 //!
 //! JSON shapes: commands and events are objects tagged by `type` (see [`Command`] and
 //! [`Event`]); the record is a [`Complaint`] object.
@@ -245,16 +246,17 @@ pub fn handler(
 }
 
 /// Who reviews a complaint at stage 2: the `[desk] manager`, else the `[complaints] lead`;
-/// never the stage 1 handler or the complainant. `None` when nobody independent is configured.
+/// never anyone in `stage_one` (whoever handled or answered stage 1) nor the complainant.
+/// `None` when nobody independent is configured.
 pub fn reviewer(
     config: &DeskConfig,
-    stage_one_handler: &PersonId,
+    stage_one: &[&PersonId],
     complainant: &PersonId,
 ) -> Option<PersonId> {
     [config.desk.manager.clone(), config.complaints.lead.clone()]
         .into_iter()
         .flatten()
-        .find(|person| person != stage_one_handler && person != complainant)
+        .find(|person| !stage_one.contains(&person) && person != complainant)
 }
 
 /// What can be asked of a complaint.
@@ -474,7 +476,7 @@ pub enum Error {
     },
     /// The configuration names nobody independent to review the complaint at stage 2.
     #[error(
-        "nobody independent of {handler} can review {reference} at stage 2: configure a [desk] manager or a [complaints] lead"
+        "nobody independent of stage 1 can review {reference} (handled by {handler}) at stage 2: configure a [desk] manager or a [complaints] lead"
     )]
     NoReviewer {
         /// The complaint.
@@ -506,13 +508,23 @@ pub enum Error {
         /// The complainant.
         person: PersonId,
     },
-    /// A requester tried to withdraw someone else's complaint.
-    #[error("{person} cannot withdraw {reference}: it is not their complaint")]
+    /// At stage 2, the complaint was given back to whoever answered it at stage 1.
+    #[error("{person} answered {reference} at stage 1 and cannot review it at stage 2")]
+    NotIndependent {
+        /// The complaint.
+        reference: ComplaintRef,
+        /// The stage 1 handler.
+        person: PersonId,
+    },
+    /// A requester tried to withdraw or comment on someone else's complaint.
+    #[error("{person} cannot {command} {reference}: it is not their complaint")]
     NotTheirComplaint {
         /// The complaint.
         reference: ComplaintRef,
         /// The requester who tried.
         person: PersonId,
+        /// The command refused.
+        command: &'static str,
     },
     /// A requester tried to write an internal work note.
     #[error("a requester cannot add an internal work note to {reference}")]
@@ -574,13 +586,35 @@ impl Complaint {
         }])
     }
 
+    /// Refuses a requester other than the complainant.
+    fn check_requester(&self, actor: &Actor, command: &'static str) -> Result<(), Error> {
+        match actor {
+            Actor::Requester(person) if person != &self.complainant => {
+                Err(Error::NotTheirComplaint {
+                    reference: self.reference,
+                    person: person.clone(),
+                    command,
+                })
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Whether the complaint is at stage 2 and `person` answered it at stage 1.
+    fn handled_stage_one(&self, person: &PersonId) -> bool {
+        self.stage == Stage::Two
+            && self.responses.iter().any(|r| r.stage == Stage::One && &r.handler == person)
+    }
+
     fn escalate(&self, reason: &str, ctx: Context<'_>) -> Result<Vec<Event>, Error> {
         let reference = self.reference;
         if self.stage == Stage::Two {
             return Err(Error::FinalStage { reference });
         }
         let reason = required("reason", reason)?;
-        let handler = reviewer(ctx.config, &self.handler, &self.complainant)
+        let answered = self.responses.iter().map(|response| &response.handler);
+        let stage_one: Vec<&PersonId> = answered.chain([&self.handler]).collect();
+        let handler = reviewer(ctx.config, &stage_one, &self.complainant)
             .ok_or_else(|| Error::NoReviewer { reference, handler: self.handler.clone() })?;
         Ok(vec![Event::Escalated { stage: Stage::Two, handler, reason }])
     }
@@ -627,20 +661,20 @@ impl Aggregate for Complaint {
                 Err(Error::HandlerIsComplainant { reference, person: handler })
             }
             Command::Reassign { handler } if handler == complaint.handler => Ok(vec![]),
+            Command::Reassign { handler } if complaint.handled_stage_one(&handler) => {
+                Err(Error::NotIndependent { reference, person: handler })
+            }
             Command::Reassign { handler } => {
                 Ok(vec![Event::Reassigned { from: complaint.handler.clone(), to: handler }])
             }
             Command::Close => Ok(vec![Event::Closed]),
             Command::Withdraw { reason } => {
-                if let Actor::Requester(person) = ctx.actor
-                    && person != &complaint.complainant
-                {
-                    return Err(Error::NotTheirComplaint { reference, person: person.clone() });
-                }
+                complaint.check_requester(ctx.actor, name)?;
                 let reason = reason.map(|r| r.trim().to_owned()).filter(|r| !r.is_empty());
                 Ok(vec![Event::Withdrawn { by: ctx.actor.clone(), reason }])
             }
             Command::Comment { body, visibility } => {
+                complaint.check_requester(ctx.actor, name)?;
                 if let (Actor::Requester(_), Visibility::Internal) = (ctx.actor, visibility) {
                     return Err(Error::InternalNoteByRequester { reference });
                 }
@@ -846,6 +880,9 @@ mod tests {
             }]
         );
         assert_eq!(complaint.status(), Status::Investigating);
+        // And it cannot be handed back to the stage 1 handler
+        let back = Command::Reassign { handler: person("r.evans") };
+        assert!(matches!(when(Some(complaint.clone()), [back]), Err(Error::NotIndependent { .. })));
         // And once answered at stage 2, it cannot be escalated again
         let (complaint, _) = when(Some(complaint), [respond(Outcome::Upheld)]).unwrap();
         assert_eq!(complaint.responses().len(), 2);
@@ -876,6 +913,27 @@ mod tests {
         // When it is escalated, nobody independent is configured
         let escalate = Command::Escalate { reason: "Not satisfied".into() };
         let error = scenario::when(&config, &actor, Some(given), [escalate]).unwrap_err();
+        assert!(matches!(error, Error::NoReviewer { .. }), "{error}");
+    }
+
+    #[test]
+    fn whoever_answered_stage_one_never_reviews_it_even_after_handing_it_on() {
+        // Given a complaint about a supplier's ticket, answered at stage 1 by the complaints lead
+        let commands = [
+            lodge(Some("supplier-telecoms")),
+            Command::Acknowledge,
+            Command::StartInvestigation,
+            respond(Outcome::NotUpheld),
+        ];
+        let (given, _) = when(None, commands).unwrap();
+        assert_eq!(given.responses()[0].handler, person("s.khan"));
+        // When it is handed to someone else and then escalated
+        let commands = [
+            Command::Reassign { handler: person("h.wright") },
+            Command::Escalate { reason: "Not satisfied".into() },
+        ];
+        // Then nobody independent is left to review it
+        let error = when(Some(given), commands).unwrap_err();
         assert!(matches!(error, Error::NoReviewer { .. }), "{error}");
     }
 

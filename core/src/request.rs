@@ -28,7 +28,7 @@
 //!   request is fulfilled. **Close** follows fulfilment. Rejected, cancelled and closed requests
 //!   accept nothing more.
 //! - **Comment** adds a customer-visible update or an internal work note ([`Visibility`]);
-//!   requesters cannot write internal notes.
+//!   requesters cannot write internal notes, nor comment on requests that are not theirs.
 //!
 //! JSON shapes: commands and events are objects tagged by `type` (see [`Command`] and
 //! [`Event`]); the record is a [`ServiceRequest`] object.
@@ -680,13 +680,15 @@ pub enum Error {
         /// The request.
         reference: RequestRef,
     },
-    /// A requester tried to cancel someone else's request.
-    #[error("{person} cannot cancel {reference}: it is not their request")]
+    /// A requester tried to cancel or comment on someone else's request.
+    #[error("{person} cannot {command} {reference}: it is not their request")]
     NotTheirRequest {
         /// The request.
         reference: RequestRef,
         /// The requester who tried.
         person: PersonId,
+        /// The command refused.
+        command: &'static str,
     },
 }
 
@@ -799,6 +801,18 @@ impl ServiceRequest {
             return Err(Error::OwnRequest { reference: self.reference, person: person.clone() });
         }
         Ok(index)
+    }
+
+    /// Refuses a requester acting on a request that is neither theirs nor for them.
+    fn check_requester(&self, actor: &Actor, command: &'static str) -> Result<(), Error> {
+        match actor {
+            Actor::Requester(person) if !self.concerns(person) => Err(Error::NotTheirRequest {
+                reference: self.reference,
+                person: person.clone(),
+                command,
+            }),
+            _ => Ok(()),
+        }
     }
 
     /// Whether `person` made this request or it is for them.
@@ -941,17 +955,14 @@ impl Aggregate for ServiceRequest {
             Command::CompleteTask { task, note } => request.complete_task(task, note, name),
             Command::ReassignTask { task, team } => request.reassign_task(task, team, ctx),
             Command::Comment { body, visibility } => {
+                request.check_requester(ctx.actor, name)?;
                 if let (Actor::Requester(_), Visibility::Internal) = (ctx.actor, visibility) {
                     return Err(Error::InternalNoteByRequester { reference });
                 }
                 Ok(vec![Event::Commented { body: required("body", &body)?, visibility }])
             }
             Command::Cancel { reason } => {
-                if let Actor::Requester(person) = ctx.actor
-                    && !request.concerns(person)
-                {
-                    return Err(Error::NotTheirRequest { reference, person: person.clone() });
-                }
+                request.check_requester(ctx.actor, name)?;
                 let reason = required("reason", &reason)?;
                 Ok(vec![Event::Cancelled { by: ctx.actor.clone(), reason }])
             }
