@@ -1,0 +1,15 @@
+//! State-machine tests of the records' lifecycles.
+//!
+//! Each area drives a record with random command sequences (refused commands included) through
+//! `proptest-state-machine`, predicts every outcome with a small reference model, and checks the
+//! record's invariants after every step. Every accepted command's events also go through JSON and
+//! are replayed, which must rebuild the same record.
+
+// Test code states its expectations with unwrap and panics when they fail.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod agent;
+mod complaint;
+mod history;
+mod request;
+mod requester;
