@@ -75,7 +75,7 @@ impl FromStr for VipKind {
 pub const TEXT_MAX: usize = 200;
 
 /// Why a person's details were refused.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum DetailsError {
     /// The text is not shaped like an email address.

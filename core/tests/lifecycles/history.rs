@@ -1,6 +1,6 @@
-//! A record under test: its state and stored history, with the checks every accepted command
-//! must pass (the events survive JSON inside their storage envelope, and replaying the stored
-//! history rebuilds the same state).
+//! A record under test: its state and stored history, with the checks every command must pass
+//! (the command survives JSON; the events it causes survive JSON inside their storage envelope;
+//! replaying the stored history rebuilds the same state, which itself survives JSON).
 
 use std::fmt::Debug;
 use std::sync::LazyLock;
@@ -55,6 +55,7 @@ pub(crate) struct History<A: Aggregate> {
 impl<A> History<A>
 where
     A: Aggregate + PartialEq + Debug + Serialize + DeserializeOwned,
+    A::Command: PartialEq + Debug + Serialize + DeserializeOwned,
     A::Error: Debug,
 {
     /// A record that does not exist yet.
@@ -63,17 +64,21 @@ where
         History { state: None, events: Vec::new(), now }
     }
 
-    /// Decides `command` as `actor` under `config` a few minutes after the previous one; on
-    /// success applies and stores the events and checks the history still replays.
+    /// Decides `command` (after sending it through JSON) as `actor` under `config` a few minutes
+    /// after the previous one; on success applies and stores the events and checks the history
+    /// still replays.
     pub(crate) fn run(
         &mut self,
         command: A::Command,
         actor: &Actor,
         config: &DeskConfig,
     ) -> Result<Vec<A::Event>, A::Error> {
+        let json = serde_json::to_string(&command).unwrap();
+        let received: A::Command = serde_json::from_str(&json).unwrap();
+        assert_eq!(received, command, "the command survives JSON: {json}");
         self.now += Duration::minutes(7);
         let ctx = Context::new(self.now, actor, config);
-        let events = A::decide(self.state.as_ref(), command, ctx)?;
+        let events = A::decide(self.state.as_ref(), received, ctx)?;
         for event in &events {
             let next = A::apply(self.state.take(), self.now, event).expect("decided events apply");
             self.events.push(Recorded {
