@@ -15,6 +15,7 @@
 //! (`core/clippy.toml` lists the forbidden calls; `tests/purity.rs` checks the dependencies).
 
 pub mod channel;
+pub mod complaint;
 pub mod config;
 pub mod id;
 pub mod incident;
@@ -24,6 +25,9 @@ pub mod people;
 pub mod priority;
 pub mod problem;
 pub mod record;
+pub mod request;
+#[cfg(test)]
+mod scenario;
 pub mod tabular;
 pub mod tier;
 

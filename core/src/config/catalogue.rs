@@ -19,6 +19,7 @@
 //! ```
 
 use std::collections::BTreeSet;
+use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
@@ -40,6 +41,27 @@ pub enum ApprovalRole {
     InformationAssetOwner,
     /// The owner of the service being requested.
     ServiceOwner,
+}
+
+impl ApprovalRole {
+    /// Every role.
+    pub const ALL: [ApprovalRole; 4] = [
+        ApprovalRole::LineManager,
+        ApprovalRole::BudgetHolder,
+        ApprovalRole::InformationAssetOwner,
+        ApprovalRole::ServiceOwner,
+    ];
+}
+
+impl fmt::Display for ApprovalRole {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ApprovalRole::LineManager => "line manager",
+            ApprovalRole::BudgetHolder => "budget holder",
+            ApprovalRole::InformationAssetOwner => "information asset owner",
+            ApprovalRole::ServiceOwner => "service owner",
+        })
+    }
 }
 
 /// One orderable thing in the catalogue (`[[catalogue]]`).

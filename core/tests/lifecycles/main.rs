@@ -1,11 +1,19 @@
-//! State-machine tests of the records' lifecycles: random command sequences, refused ones
-//! included, run against the real aggregate and a small reference model, checking after every
-//! step that both agree and that the lifecycle's invariants hold.
+//! State-machine tests of the records' lifecycles.
+//!
+//! Each area drives a record with random command sequences (refused commands included) through
+//! `proptest-state-machine`, predicts every outcome with a small reference model, and checks the
+//! record's invariants after every step. Every accepted command's events also go through JSON and
+//! are replayed, which must rebuild the same record.
 
-// Helpers outside `#[test]` functions build fixtures and models; failing loudly is their job.
+// Test code states its expectations with unwrap and panics when they fail.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod agent;
+mod complaint;
 mod harness;
+mod history;
 mod incident;
 mod knowledge;
 mod problem;
+mod request;
+mod requester;
