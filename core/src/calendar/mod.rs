@@ -46,9 +46,11 @@
 //!
 //! A calendar is compiled once, when it is built, into sorted UTC open intervals with running
 //! totals of business seconds over the UTC years of a [`CompiledSpan`] (1995–2100 unless told
-//! otherwise). Each question is then one or two binary searches. Outside the span the same
-//! compilation is done on the fly, one UTC year at a time: exact, only slower. The calendar is
-//! closed before the year 1 and from the year 10000 on.
+//! otherwise; about 5 ms for core hours). Two small indexes, by day and by a day's worth of
+//! business time, narrow each search to a handful of intervals, so a question costs one or two
+//! short searches whatever the target's length. Outside the span the same compilation is done
+//! on the fly, one UTC year at a time: exact, only slower. The calendar is closed before the
+//! year 1 and from the year 10000 on.
 
 mod file;
 pub mod holidays;
@@ -67,7 +69,7 @@ use serde::{Deserialize, Serialize};
 pub use self::file::CalendarDefinition;
 pub use self::holidays::{BankHoliday, HolidaySet};
 pub use self::hours::{Period, WeeklyHours};
-use self::timeline::{Rules, Timeline};
+use self::timeline::{Exact, Rules, Timeline};
 use crate::Timestamp;
 use crate::id::CalendarId;
 
@@ -147,15 +149,14 @@ impl Default for CompiledSpan {
 const FIRST_YEAR: i32 = 1;
 /// The last supported year: after it, every calendar is closed.
 const LAST_YEAR: i32 = 9999;
+/// 0001-01-01T00:00:00Z in seconds since the epoch: the earliest supported instant.
+const EARLIEST: i64 = -62_135_596_800;
+/// 10000-01-01T00:00:00Z in seconds since the epoch: the end of the supported instants.
+const LATEST: i64 = 253_402_300_800;
 
 /// Seconds since the epoch at 1 January of `year`, 00:00 UTC.
 fn new_year(year: i32) -> Option<i64> {
     Some(NaiveDate::from_ymd_opt(year, 1, 1)?.and_hms_opt(0, 0, 0)?.and_utc().timestamp())
-}
-
-/// An instant from seconds since the epoch.
-fn instant(secs: i64) -> Option<Timestamp> {
-    DateTime::from_timestamp(secs, 0)
 }
 
 /// A compiled business calendar. Cheap to clone (the compiled intervals are shared).
@@ -171,10 +172,8 @@ pub struct BusinessCalendar {
 
 struct Compiled {
     rules: Rules,
+    /// The span compiled ahead.
     main: Timeline,
-    /// The supported range, `[earliest, latest)` in seconds since the epoch.
-    earliest: i64,
-    latest: i64,
 }
 
 impl BusinessCalendar {
@@ -197,13 +196,8 @@ impl BusinessCalendar {
         {
             return Err(invalid);
         }
-        let bounds = (
-            new_year(FIRST_YEAR),
-            new_year(LAST_YEAR + 1),
-            new_year(span.first_year),
-            new_year(span.last_year + 1),
-        );
-        let (Some(earliest), Some(latest), Some(from), Some(until)) = bounds else {
+        let (Some(from), Some(until)) = (new_year(span.first_year), new_year(span.last_year + 1))
+        else {
             return Err(invalid);
         };
         let week = if definition.always_open {
@@ -218,7 +212,7 @@ impl BusinessCalendar {
             extra: definition.holidays.iter().copied().collect(),
         };
         let main = Timeline::build(&rules, from, until);
-        let compiled = Arc::new(Compiled { rules, main, earliest, latest });
+        let compiled = Arc::new(Compiled { rules, main });
         Ok(BusinessCalendar { definition, span, compiled })
     }
 
@@ -255,17 +249,12 @@ impl BusinessCalendar {
         if compiled.main.covers(secs) {
             return Some(Cow::Borrowed(&compiled.main));
         }
-        if !(compiled.earliest..compiled.latest).contains(&secs) {
+        if !(EARLIEST..LATEST).contains(&secs) {
             return None;
         }
-        let year = instant(secs)?.year();
+        let year = DateTime::from_timestamp(secs, 0)?.year();
         let (from, until) = (new_year(year)?, new_year(year + 1)?);
         Some(Cow::Owned(Timeline::build(&compiled.rules, from, until)))
-    }
-
-    /// The earliest supported instant.
-    fn earliest(&self) -> Option<Timestamp> {
-        instant(self.compiled.earliest)
     }
 
     /// Whether the desk is open at `at`. A period's start is open, its end is not.
@@ -277,13 +266,13 @@ impl BusinessCalendar {
     /// The first instant at or after `at` when the desk is open: `at` itself if open now.
     /// `None` if it never opens again before the year 10000.
     pub fn next_opening(&self, at: Timestamp) -> Option<Timestamp> {
-        let mut at = at.max(self.earliest()?);
+        let mut at = Exact::instant(at).max(Exact::seconds(EARLIEST));
         loop {
-            let segment = self.segment(at.timestamp())?;
+            let segment = self.segment(at.secs)?;
             if let Some(opening) = segment.next_opening(at) {
-                return Some(opening);
+                return opening.to_instant();
             }
-            at = instant(segment.until())?;
+            at = Exact::seconds(segment.until());
         }
     }
 
@@ -293,28 +282,24 @@ impl BusinessCalendar {
     /// A start outside working time counts from the next opening; a target used up exactly at a
     /// period's close is due at that close; a zero target is due at `start`.
     pub fn due(&self, start: Timestamp, target: TimeDelta) -> Result<Timestamp, CalendarError> {
-        if target < TimeDelta::zero() {
-            return Err(CalendarError::NegativeTarget);
-        }
-        if target.is_zero() {
+        let mut remaining = Exact::amount(target).ok_or(CalendarError::NegativeTarget)?;
+        if remaining == Exact::seconds(0) {
             return Ok(start);
         }
-        let mut at = start.max(self.earliest().ok_or(CalendarError::Unreachable)?);
-        let mut remaining = target;
+        let mut at = Exact::instant(start).max(Exact::seconds(EARLIEST));
         // Business time cannot outrun real time: a target longer than what is left before the
         // year 10000 is refused at once instead of compiling every year up to it.
-        let left = instant(self.compiled.latest).map(|latest| latest - at);
-        if left.is_none_or(|left| remaining > left) {
+        if at.secs >= LATEST || remaining > Exact::seconds(LATEST).minus(at) {
             return Err(CalendarError::Unreachable);
         }
         loop {
-            let segment = self.segment(at.timestamp()).ok_or(CalendarError::Unreachable)?;
-            let goal = segment.business_before(at) + remaining;
+            let segment = self.segment(at.secs).ok_or(CalendarError::Unreachable)?;
+            let goal = segment.business_before(at).plus(remaining);
             if let Some(due) = segment.instant_reaching(goal) {
-                return Ok(due);
+                return due.to_instant().ok_or(CalendarError::Unreachable);
             }
-            remaining = goal - segment.total();
-            at = instant(segment.until()).ok_or(CalendarError::Unreachable)?;
+            remaining = goal.minus(segment.total());
+            at = Exact::seconds(segment.until());
         }
     }
 
@@ -324,19 +309,18 @@ impl BusinessCalendar {
         if to < from {
             return -self.elapsed(to, from);
         }
-        let (Some(earliest), Some(latest)) = (self.earliest(), instant(self.compiled.latest))
-        else {
-            return TimeDelta::zero();
+        let clamp = |at: Timestamp| {
+            Exact::instant(at).clamp(Exact::seconds(EARLIEST), Exact::seconds(LATEST))
         };
-        let (mut at, to) = (from.clamp(earliest, latest), to.clamp(earliest, latest));
-        let mut total = TimeDelta::zero();
+        let (mut at, to) = (clamp(from), clamp(to));
+        let mut total = Exact::seconds(0);
         while at < to {
-            let Some(segment) = self.segment(at.timestamp()) else { break };
-            let Some(end) = instant(segment.until()).map(|until| until.min(to)) else { break };
-            total += segment.business_before(end) - segment.business_before(at);
+            let Some(segment) = self.segment(at.secs) else { break };
+            let end = Exact::seconds(segment.until()).min(to);
+            total = total.plus(segment.business_before(end).minus(segment.business_before(at)));
             at = end;
         }
-        total
+        total.to_delta()
     }
 
     /// The local time of `at` on this calendar's wall clock.

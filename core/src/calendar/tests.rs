@@ -181,6 +181,12 @@ fn nothing_is_open_beyond_the_supported_years() {
 }
 
 #[test]
+fn the_supported_instants_run_from_the_year_1_to_the_year_9999() {
+    assert_eq!(new_year(FIRST_YEAR), Some(EARLIEST));
+    assert_eq!(new_year(LAST_YEAR + 1), Some(LATEST));
+}
+
+#[test]
 fn spans_outside_the_supported_years_are_refused() {
     let definition = core_hours().definition().clone();
     for (first, last) in [(2030, 2020), (0, 2000), (2000, 10_000)] {
