@@ -44,6 +44,8 @@ use std::str::FromStr;
 use chrono::{Datelike, Days, NaiveDate, Weekday};
 use serde::{Deserialize, Serialize};
 
+use super::CalendarError;
+
 /// A built-in set of UK bank holidays.
 ///
 /// JSON and TOML shape: `"england-and-wales"`, `"scotland"` or `"northern-ireland"`.
@@ -308,19 +310,14 @@ impl fmt::Display for HolidaySet {
     }
 }
 
-/// The text is not the name of a built-in holiday set.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown holiday set `{0}` (expected england-and-wales, scotland or northern-ireland)")]
-pub struct UnknownHolidaySet(pub String);
-
 impl FromStr for HolidaySet {
-    type Err = UnknownHolidaySet;
+    type Err = CalendarError;
 
     fn from_str(text: &str) -> Result<Self, Self::Err> {
         HolidaySet::ALL
             .into_iter()
             .find(|set| set.as_str() == text)
-            .ok_or_else(|| UnknownHolidaySet(text.to_owned()))
+            .ok_or_else(|| CalendarError::UnknownHolidaySet(text.to_owned()))
     }
 }
 

@@ -94,6 +94,9 @@ pub enum CalendarError {
         /// The one that starts inside it.
         second: Period,
     },
+    /// The name is not one of the built-in holiday sets.
+    #[error("unknown holiday set `{0}` (expected england-and-wales, scotland or northern-ireland)")]
+    UnknownHolidaySet(String),
     /// The time zone is not in the IANA database.
     #[error("unknown time zone `{0}` (use an IANA name such as Europe/London)")]
     UnknownTimeZone(String),
@@ -161,7 +164,8 @@ fn new_year(year: i32) -> Option<i64> {
 
 /// A compiled business calendar. Cheap to clone (the compiled intervals are shared).
 ///
-/// JSON shape: that of its [`CalendarDefinition`]; reading one compiles it.
+/// JSON shape: that of its [`CalendarDefinition`]; reading one compiles it for the default
+/// [`CompiledSpan`].
 #[derive(Clone, Serialize, Deserialize)]
 #[serde(try_from = "CalendarDefinition", into = "CalendarDefinition")]
 pub struct BusinessCalendar {
