@@ -184,19 +184,6 @@ impl WeeklyHours {
         }
     }
 
-    /// The periods of `day`, mutably (to build hours in code).
-    pub fn day_mut(&mut self, day: Weekday) -> &mut Vec<Period> {
-        match day {
-            Weekday::Mon => &mut self.mon,
-            Weekday::Tue => &mut self.tue,
-            Weekday::Wed => &mut self.wed,
-            Weekday::Thu => &mut self.thu,
-            Weekday::Fri => &mut self.fri,
-            Weekday::Sat => &mut self.sat,
-            Weekday::Sun => &mut self.sun,
-        }
-    }
-
     /// Whether no day has any period.
     pub fn is_empty(&self) -> bool {
         DAYS.iter().all(|(day, _)| self.day(*day).is_empty())
