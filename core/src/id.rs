@@ -9,7 +9,7 @@
 //! JSON shape: a reference is a string, `"INC-000123"`.
 //!
 //! **Slugs** name things that people type: people (`j.smith`), teams (`networks`), categories
-//! (`hardware/laptop`), catalogue items, skills and resolution codes. A slug is 1 to 64 characters
+//! (`hardware/laptop`), catalogue items, skills, resolution codes and business calendars. A slug is 1 to 64 characters
 //! from `A-Z a-z 0-9 . _ @ / -`, starting with a letter or digit. JSON shape: a string.
 
 use std::fmt;
@@ -407,6 +407,10 @@ slug!(
 slug!(
     /// How a ticket was resolved (`fixed`, `workaround`, `no-fault-found`).
     ResolutionCode
+);
+slug!(
+    /// A business calendar, by the `name` in its file (`core-hours`, `24x7`).
+    CalendarId
 );
 
 /// Any record's identity: a numbered reference, or a person record keyed by their id.

@@ -1,0 +1,61 @@
+//! `desk`: the service desk from the command line.
+//!
+//! Commands are grouped by area, `desk <area> <command>`, one module per area:
+//!
+//! - `desk sla due --calendar FILE`: due instants for business-time targets (JSON lines in/out).
+//! - `desk sla elapsed --calendar FILE`: business seconds between two instants.
+//!
+//! Run `desk --help` or `desk sla --help` for the details. Exit status: 0 on success (even when
+//! some input lines were refused: each gets an `{"error": …}` line), 2 when the command line or
+//! a file it names is unusable, 1 for any other failure (such as a closed output).
+
+mod sla;
+
+use std::fmt;
+use std::io::{self, Write};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// The service desk from the command line.
+#[derive(Debug, Parser)]
+#[command(name = "desk", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    area: Area,
+}
+
+/// The areas of the desk.
+#[derive(Debug, Subcommand)]
+enum Area {
+    /// Service levels: business calendars, due instants, elapsed business time.
+    #[command(subcommand)]
+    Sla(sla::Command),
+}
+
+/// A file named on the command line cannot be used: exit status 2, like a usage error.
+#[derive(Debug)]
+struct BadFile(String);
+
+impl fmt::Display for BadFile {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for BadFile {}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.area {
+        Area::Sla(command) => sla::run(command, io::stdin().lock(), io::stdout().lock()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            // If even stderr is gone there is nobody left to tell.
+            let _ = writeln!(io::stderr(), "desk: {error:#}");
+            if error.is::<BadFile>() { ExitCode::from(2) } else { ExitCode::FAILURE }
+        }
+    }
+}
