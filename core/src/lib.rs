@@ -14,6 +14,7 @@
 //! toml, and calls nothing that reads the clock, the environment or the file system
 //! (`core/clippy.toml` lists the forbidden calls; `tests/purity.rs` checks the dependencies).
 
+pub mod asset;
 pub mod channel;
 pub mod config;
 pub mod id;

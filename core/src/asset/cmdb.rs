@@ -1,0 +1,541 @@
+//! The configuration management database as a graph: impact analysis and relation paths.
+//!
+//! [`Cmdb`] is an index built once from the assets (their outgoing [`Link`]s): every CI is a
+//! dense number, and the relationships are stored twice in compressed sparse rows, once by the
+//! upstream end and once by the downstream end (see [`super::relationship`] for which end is
+//! which). Questions are breadth-first searches over those arrays, so each costs time linear in
+//! the part of the graph it visits, terminates on cycles (a CI is visited once), and finds the
+//! shortest chain of relationships.
+//!
+//! - [`Cmdb::impact`]: every CI (and so every service) a failure of one CI affects, each with the
+//!   relationship that reached it; [`Impact::path`] follows those back to the failing CI.
+//! - [`Cmdb::relation_path`]: whether a failure of one CI affects another, or the other way
+//!   round, and through which relationships (used by change collision detection).
+//!
+//! Disposed assets are left out; relationships to a CI that is not in the index are kept aside
+//! in [`Cmdb::dangling`] so that a register import can report them.
+
+use serde::{Deserialize, Serialize};
+
+use super::relationship::{Propagation, Relation, Relationship};
+use super::{Asset, Class, Error, Status};
+use crate::id::AssetRef;
+
+/// The CMDB graph index. Build it with [`Cmdb::new`]; it does not change afterwards.
+#[derive(Debug, Clone, Default)]
+pub struct Cmdb {
+    cis: Vec<AssetRef>,
+    classes: Vec<Class>,
+    edges: Vec<Edge>,
+    down: Rows,
+    up: Rows,
+    dangling: Vec<Relation>,
+}
+
+/// A relationship between two indexed CIs.
+#[derive(Debug, Clone, Copy)]
+struct Edge {
+    source: u32,
+    kind: Relationship,
+    target: u32,
+}
+
+impl Edge {
+    fn upstream(self) -> u32 {
+        match self.kind.propagation() {
+            Propagation::ToSource => self.target,
+            Propagation::ToTarget => self.source,
+        }
+    }
+
+    fn downstream(self) -> u32 {
+        match self.kind.propagation() {
+            Propagation::ToSource => self.source,
+            Propagation::ToTarget => self.target,
+        }
+    }
+}
+
+/// Compressed sparse rows: the neighbours of node `n` are `items[offsets[n]..offsets[n + 1]]`,
+/// each the neighbouring node and the edge that leads there.
+#[derive(Debug, Clone, Default)]
+struct Rows {
+    offsets: Vec<u32>,
+    items: Vec<(u32, u32)>,
+}
+
+impl Rows {
+    /// Rows for `nodes` nodes holding, for each edge, `(key, neighbour)`.
+    fn build(nodes: usize, edges: impl Iterator<Item = (u32, u32)> + Clone) -> Rows {
+        let mut offsets = vec![0u32; nodes + 1];
+        for (key, _) in edges.clone() {
+            offsets[key as usize + 1] += 1;
+        }
+        for n in 0..nodes {
+            offsets[n + 1] += offsets[n];
+        }
+        let mut next: Vec<u32> = offsets[..nodes].to_vec();
+        let mut items = vec![(0u32, 0u32); offsets[nodes] as usize];
+        for (edge, (key, neighbour)) in edges.enumerate() {
+            let slot = &mut next[key as usize];
+            items[*slot as usize] = (neighbour, dense(edge));
+            *slot += 1;
+        }
+        Rows { offsets, items }
+    }
+
+    fn of(&self, node: u32) -> &[(u32, u32)] {
+        let n = node as usize;
+        match (self.offsets.get(n), self.offsets.get(n + 1)) {
+            (Some(&start), Some(&end)) => &self.items[start as usize..end as usize],
+            _ => &[],
+        }
+    }
+}
+
+/// Which way a search follows the relationships.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Walk {
+    /// From a failing CI to what it affects.
+    Downstream,
+    /// From a CI to what affects it.
+    Upstream,
+}
+
+/// Marks in a search's `reached_by` array besides an edge number.
+const UNSEEN: u32 = u32::MAX;
+const SOURCE: u32 = u32::MAX - 1;
+
+/// A node number for an index that fits (the index never holds more than `u32::MAX - 2` CIs).
+fn dense(index: usize) -> u32 {
+    u32::try_from(index).unwrap_or(UNSEEN)
+}
+
+/// A finished breadth-first search: how each reached node was reached.
+pub(crate) struct Search {
+    walk: Walk,
+    reached_by: Vec<u32>,
+    /// Reached nodes other than the sources, in the order they were reached.
+    order: Vec<u32>,
+}
+
+impl Cmdb {
+    /// Indexes `assets` (disposed ones are left out).
+    pub fn new<'a>(assets: impl IntoIterator<Item = &'a Asset>) -> Self {
+        let live: Vec<&Asset> =
+            assets.into_iter().filter(|asset| asset.status() != Status::Disposed).collect();
+        let cis = live.iter().map(|asset| (asset.reference(), asset.class()));
+        let relations = live
+            .iter()
+            .flat_map(|asset| asset.links().map(|link| Relation::new(asset.reference(), *link)));
+        Cmdb::from_parts(cis, relations)
+    }
+
+    /// Indexes CIs given as reference and class, and relationships between them.
+    ///
+    /// A CI given twice is indexed once (with its first class); a relationship given twice is
+    /// indexed once; a relationship with an end that is not among `cis` goes to [`Cmdb::dangling`].
+    pub fn from_parts(
+        cis: impl IntoIterator<Item = (AssetRef, Class)>,
+        relations: impl IntoIterator<Item = Relation>,
+    ) -> Self {
+        let mut nodes: Vec<(AssetRef, Class)> = cis.into_iter().collect();
+        nodes.sort_by_key(|(reference, _)| *reference);
+        nodes.dedup_by_key(|(reference, _)| *reference);
+        nodes.truncate(SOURCE as usize);
+        let (cis, classes): (Vec<AssetRef>, Vec<Class>) = nodes.into_iter().unzip();
+        let mut relations: Vec<Relation> = relations.into_iter().collect();
+        relations.sort();
+        relations.dedup();
+        relations.truncate(SOURCE as usize);
+        let mut edges = Vec::with_capacity(relations.len());
+        let mut dangling = Vec::new();
+        for relation in relations {
+            let ends = (cis.binary_search(&relation.source), cis.binary_search(&relation.target));
+            match ends {
+                (Ok(source), Ok(target)) => edges.push(Edge {
+                    source: dense(source),
+                    kind: relation.kind,
+                    target: dense(target),
+                }),
+                _ => dangling.push(relation),
+            }
+        }
+        let down = Rows::build(cis.len(), edges.iter().map(|e| (e.upstream(), e.downstream())));
+        let up = Rows::build(cis.len(), edges.iter().map(|e| (e.downstream(), e.upstream())));
+        Cmdb { cis, classes, edges, down, up, dangling }
+    }
+
+    /// How many CIs are indexed.
+    pub fn len(&self) -> usize {
+        self.cis.len()
+    }
+
+    /// Whether no CI is indexed.
+    pub fn is_empty(&self) -> bool {
+        self.cis.is_empty()
+    }
+
+    /// How many relationships are indexed.
+    pub fn relation_count(&self) -> usize {
+        self.edges.len()
+    }
+
+    /// Whether `ci` is indexed.
+    pub fn contains(&self, ci: AssetRef) -> bool {
+        self.node(ci).is_some()
+    }
+
+    /// The class of `ci`, if indexed.
+    pub fn class(&self, ci: AssetRef) -> Option<Class> {
+        self.node(ci).map(|node| self.classes[node as usize])
+    }
+
+    /// Relationships that name a CI not in the index (unknown or disposed).
+    pub fn dangling(&self) -> &[Relation] {
+        &self.dangling
+    }
+
+    /// Every CI a failure of `origin` affects, directly or through others.
+    ///
+    /// Each is listed once, nearest first, with the relationship through which the failure
+    /// reached it on a shortest chain. `origin` itself is not listed, even on a cycle. Time and
+    /// memory are linear in the number of CIs and relationships.
+    pub fn impact(&self, origin: AssetRef) -> Result<Impact, Error> {
+        let start = self.node(origin).ok_or(Error::NotInCmdb { ci: origin })?;
+        let search = self.search(&[start], Walk::Downstream, &[]);
+        let mut position = vec![UNSEEN; self.cis.len()];
+        let mut affected = Vec::with_capacity(search.order.len());
+        for (index, &node) in search.order.iter().enumerate() {
+            position[node as usize] = dense(index);
+            let edge = self.edges[search.reached_by[node as usize] as usize];
+            let upstream = edge.upstream() as usize;
+            let parent = position.get(upstream).copied().filter(|&p| p != UNSEEN);
+            let depth = parent.map_or(1, |p| affected_depth(&affected, p) + 1);
+            affected.push(Affected {
+                ci: self.cis[node as usize],
+                class: self.classes[node as usize],
+                depth,
+                via: self.relation(edge),
+                parent: parent.map(|p| p as usize),
+            });
+        }
+        Ok(Impact { origin, affected })
+    }
+
+    /// The shortest chain of relationships by which a failure of `a` affects `b`, or a failure
+    /// of `b` affects `a`; `None` when neither affects the other.
+    ///
+    /// When both hold, the shorter chain wins, and `a` affecting `b` on a tie. For `a == b` the
+    /// chain is empty. Unknown CIs are related to nothing.
+    pub fn relation_path(&self, a: AssetRef, b: AssetRef) -> Option<RelationPath> {
+        let (from, to) = (self.node(a)?, self.node(b)?);
+        if from == to {
+            return Some(RelationPath { direction: Direction::Affects, relations: Vec::new() });
+        }
+        let affects = self.search(&[from], Walk::Downstream, &[to]).path(self, to);
+        let affected_by = self.search(&[from], Walk::Upstream, &[to]).path(self, to);
+        RelationPath::shorter(affects, affected_by)
+    }
+
+    /// The node number of `ci`.
+    pub(crate) fn node(&self, ci: AssetRef) -> Option<u32> {
+        self.cis.binary_search(&ci).ok().map(dense)
+    }
+
+    fn relation(&self, edge: Edge) -> Relation {
+        Relation {
+            source: self.cis[edge.source as usize],
+            kind: edge.kind,
+            target: self.cis[edge.target as usize],
+        }
+    }
+
+    /// Breadth-first search from every node of `sources` at once.
+    ///
+    /// Stops early once every node of `targets` (sorted) has been reached; with no targets it
+    /// visits everything reachable.
+    pub(crate) fn search(&self, sources: &[u32], walk: Walk, targets: &[u32]) -> Search {
+        let rows = match walk {
+            Walk::Downstream => &self.down,
+            Walk::Upstream => &self.up,
+        };
+        let mut reached_by = vec![UNSEEN; self.cis.len()];
+        let mut queue: Vec<u32> = Vec::new();
+        for &source in sources {
+            if let Some(slot) = reached_by.get_mut(source as usize)
+                && *slot == UNSEEN
+            {
+                *slot = SOURCE;
+                queue.push(source);
+            }
+        }
+        let first = queue.len();
+        let mut remaining = targets.iter().filter(|t| !sources.contains(t)).count();
+        let mut head = if !targets.is_empty() && remaining == 0 { queue.len() } else { 0 };
+        'search: while head < queue.len() {
+            let node = queue[head];
+            head += 1;
+            for &(next, edge) in rows.of(node) {
+                let slot = &mut reached_by[next as usize];
+                if *slot != UNSEEN {
+                    continue;
+                }
+                *slot = edge;
+                queue.push(next);
+                if !targets.is_empty() && targets.binary_search(&next).is_ok() {
+                    remaining -= 1;
+                    if remaining == 0 {
+                        break 'search;
+                    }
+                }
+            }
+        }
+        queue.drain(..first);
+        Search { walk, reached_by, order: queue }
+    }
+}
+
+impl Search {
+    /// The relationships from a source to `node` in the order a failure travels along them
+    /// (source first when walking downstream, `node` first when walking upstream).
+    pub(crate) fn path(&self, cmdb: &Cmdb, node: u32) -> Option<Vec<Relation>> {
+        let mut relations = Vec::new();
+        let mut at = node;
+        loop {
+            match self.reached_by.get(at as usize).copied() {
+                None | Some(UNSEEN) => return None,
+                Some(SOURCE) => break,
+                Some(edge) => {
+                    let edge = cmdb.edges[edge as usize];
+                    relations.push(cmdb.relation(edge));
+                    at = match self.walk {
+                        Walk::Downstream => edge.upstream(),
+                        Walk::Upstream => edge.downstream(),
+                    };
+                }
+            }
+        }
+        if self.walk == Walk::Downstream {
+            relations.reverse();
+        }
+        Some(relations)
+    }
+}
+
+fn affected_depth(affected: &[Affected], index: u32) -> u32 {
+    affected.get(index as usize).map_or(0, |a| a.depth)
+}
+
+/// One CI affected by a failure.
+///
+/// JSON shape: `{"ci": "AST-000031", "class": "service", "depth": 2,
+/// "via": {"source": "AST-000020", "kind": "used_by", "target": "AST-000031"}, "parent": 0}`.
+/// `via` is the last relationship on a shortest chain from the failing CI; `parent` is the index
+/// in [`Impact::affected`] of the CI upstream of `via`, or `null` when that is the failing CI.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Affected {
+    /// The affected CI.
+    pub ci: AssetRef,
+    /// Its class.
+    pub class: Class,
+    /// How many relationships away from the failing CI it is (1: directly).
+    pub depth: u32,
+    /// The relationship through which the failure reaches it.
+    pub via: Relation,
+    /// The index of the CI upstream of `via` in the same list, or `None` for the failing CI.
+    pub parent: Option<usize>,
+}
+
+/// The result of an impact analysis: everything a failing CI affects, nearest first.
+///
+/// JSON shape: `{"origin": "AST-000010", "affected": [Affected, …]}`. The list is a tree: follow
+/// `parent` from any entry to rebuild its chain ([`Impact::path`] does this).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Impact {
+    /// The failing CI.
+    pub origin: AssetRef,
+    /// Every affected CI, nearest first.
+    pub affected: Vec<Affected>,
+}
+
+impl Impact {
+    /// The chain of relationships from the failing CI to `affected[index]`, in the order the
+    /// failure travels (empty for an index out of range).
+    pub fn path(&self, index: usize) -> Vec<Relation> {
+        let mut relations = Vec::new();
+        let mut at = self.affected.get(index);
+        while let Some(entry) = at {
+            relations.push(entry.via);
+            at = entry.parent.and_then(|parent| self.affected.get(parent));
+            if relations.len() > self.affected.len() {
+                break;
+            }
+        }
+        relations.reverse();
+        relations
+    }
+
+    /// The chain to `ci`, if it is affected.
+    pub fn path_to(&self, ci: AssetRef) -> Option<Vec<Relation>> {
+        self.affected.iter().position(|entry| entry.ci == ci).map(|index| self.path(index))
+    }
+
+    /// The affected services.
+    pub fn services(&self) -> impl Iterator<Item = &Affected> {
+        self.affected.iter().filter(|entry| entry.class == Class::Service)
+    }
+}
+
+/// Which way a failure travels between two related CIs `a` and `b`.
+///
+/// JSON shape: `"affects"` (a failure of `a` affects `b`) or `"affected_by"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    /// A failure of the first CI affects the second.
+    Affects,
+    /// A failure of the second CI affects the first.
+    AffectedBy,
+}
+
+/// How two CIs are related: the direction and the shortest chain of relationships.
+///
+/// JSON shape: `{"direction": "affects", "relations": [Relation, …]}`; the relations are in the
+/// order the failure travels, from the upstream CI to the downstream one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RelationPath {
+    /// Which way the failure travels.
+    pub direction: Direction,
+    /// The chain, upstream CI first.
+    pub relations: Vec<Relation>,
+}
+
+impl RelationPath {
+    /// The shorter of two chains found walking downstream and upstream; downstream on a tie.
+    pub(crate) fn shorter(
+        affects: Option<Vec<Relation>>,
+        affected_by: Option<Vec<Relation>>,
+    ) -> Option<RelationPath> {
+        match (affects, affected_by) {
+            (Some(down), Some(up)) if up.len() < down.len() => {
+                Some(RelationPath { direction: Direction::AffectedBy, relations: up })
+            }
+            (Some(down), _) => {
+                Some(RelationPath { direction: Direction::Affects, relations: down })
+            }
+            (None, Some(up)) => {
+                Some(RelationPath { direction: Direction::AffectedBy, relations: up })
+            }
+            (None, None) => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ast(n: u32) -> AssetRef {
+        AssetRef::from_number(n).unwrap()
+    }
+
+    fn rel(source: u32, kind: Relationship, target: u32) -> Relation {
+        Relation { source: ast(source), kind, target: ast(target) }
+    }
+
+    /// Core switch 1; floor switch 2 connected to it; server 3 connected to 2; application 4
+    /// runs on 3 and is used by service 5; service 6 depends on service 5; 6 used_by 4 closes a
+    /// cycle; printer 7 connected to 2.
+    fn council() -> Cmdb {
+        use Relationship::*;
+        let cis = [
+            (1, Class::NetworkDevice),
+            (2, Class::NetworkDevice),
+            (3, Class::Server),
+            (4, Class::Software),
+            (5, Class::Service),
+            (6, Class::Service),
+            (7, Class::Printer),
+        ];
+        Cmdb::from_parts(
+            cis.map(|(n, class)| (ast(n), class)),
+            [
+                rel(2, ConnectedTo, 1),
+                rel(3, ConnectedTo, 2),
+                rel(4, RunsOn, 3),
+                rel(4, UsedBy, 5),
+                rel(6, DependsOn, 5),
+                rel(6, UsedBy, 4),
+                rel(7, ConnectedTo, 2),
+                rel(7, ConnectedTo, 99),
+            ],
+        )
+    }
+
+    #[test]
+    fn given_a_server_failing_then_its_application_and_services_are_affected_with_the_chain() {
+        let impact = council().impact(ast(3)).unwrap();
+        let affected: Vec<(AssetRef, u32)> =
+            impact.affected.iter().map(|a| (a.ci, a.depth)).collect();
+        assert_eq!(affected, [(ast(4), 1), (ast(5), 2), (ast(6), 3)]);
+        assert_eq!(
+            impact.path_to(ast(6)).unwrap(),
+            [
+                rel(4, Relationship::RunsOn, 3),
+                rel(4, Relationship::UsedBy, 5),
+                rel(6, Relationship::DependsOn, 5)
+            ]
+        );
+        assert_eq!(impact.services().count(), 2);
+    }
+
+    #[test]
+    fn given_a_cycle_then_the_search_ends_and_lists_each_ci_once() {
+        let impact = council().impact(ast(4)).unwrap();
+        let cis: Vec<AssetRef> = impact.affected.iter().map(|a| a.ci).collect();
+        assert_eq!(cis, [ast(5), ast(6)], "4 → 5 → 6 → 4 is a cycle; 4 itself is not listed");
+    }
+
+    #[test]
+    fn given_the_core_switch_failing_then_everything_behind_it_is_affected() {
+        let impact = council().impact(ast(1)).unwrap();
+        assert_eq!(impact.affected.len(), 6);
+        assert!(council().impact(ast(7)).unwrap().affected.is_empty(), "a printer affects nothing");
+        assert_eq!(council().impact(ast(50)), Err(Error::NotInCmdb { ci: ast(50) }));
+    }
+
+    #[test]
+    fn relation_paths_go_either_way_and_prefer_the_shorter() {
+        let cmdb = council();
+        let path = cmdb.relation_path(ast(2), ast(4)).unwrap();
+        assert_eq!(path.direction, Direction::Affects);
+        assert_eq!(path.relations.len(), 2);
+        let back = cmdb.relation_path(ast(5), ast(1)).unwrap();
+        assert_eq!(back.direction, Direction::AffectedBy);
+        assert_eq!(back.relations.first().map(Relation::upstream), Some(ast(1)));
+        assert_eq!(back.relations.last().map(Relation::downstream), Some(ast(5)));
+        assert_eq!(
+            cmdb.relation_path(ast(7), ast(3)),
+            None,
+            "siblings on a switch are not related"
+        );
+    }
+
+    #[test]
+    fn dangling_relationships_are_kept_aside() {
+        let cmdb = council();
+        assert_eq!(cmdb.dangling(), [rel(7, Relationship::ConnectedTo, 99)]);
+        assert_eq!((cmdb.len(), cmdb.relation_count()), (7, 7));
+    }
+
+    #[test]
+    fn impact_serialises_as_a_tree() {
+        let impact = council().impact(ast(3)).unwrap();
+        let json = serde_json::to_value(&impact).unwrap();
+        assert_eq!(json["origin"], "AST-000003");
+        assert_eq!(json["affected"][1]["via"]["kind"], "used_by");
+        assert_eq!(json["affected"][1]["parent"], 0);
+        assert_eq!(serde_json::from_value::<Impact>(json).unwrap(), impact);
+    }
+}
