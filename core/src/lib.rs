@@ -15,6 +15,7 @@
 //! (`core/clippy.toml` lists the forbidden calls; `tests/purity.rs` checks the dependencies).
 
 pub mod asset;
+pub mod change;
 pub mod channel;
 pub mod config;
 pub mod id;

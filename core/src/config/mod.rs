@@ -42,6 +42,9 @@ pub struct DeskConfig {
     /// The service catalogue: what can be requested, its approvals and fulfilment tasks.
     #[serde(default)]
     pub catalogue: Vec<CatalogueItem>,
+    /// Change control: risk matrix, advisory boards, freeze windows, standard templates.
+    #[serde(default)]
+    pub change: crate::change::Policy,
 }
 
 /// Desk-wide settings (`[desk]`).
@@ -138,6 +141,7 @@ impl DeskConfig {
             categories: Vec::new(),
             complaints: ComplaintSettings::default(),
             catalogue: Vec::new(),
+            change: crate::change::Policy::default(),
         }
     }
 
@@ -195,6 +199,7 @@ impl DeskConfig {
         for (n, item) in self.catalogue.iter().enumerate() {
             item.check(&root.key("catalogue").index(n), |path, team| self.known_team(path, team))?;
         }
+        self.change.check(&root.key("change"))?;
         Ok(())
     }
 
