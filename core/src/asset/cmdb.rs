@@ -432,8 +432,85 @@ impl RelationPath {
     }
 }
 
+/// Random graphs and a brute-force reachability, shared by the property tests of impact
+/// analysis and change collision detection.
+#[cfg(test)]
+pub(crate) mod brute {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// Where a distance is infinite.
+    pub(crate) const FAR: usize = usize::MAX;
+
+    /// A random CMDB on CIs `AST-1..=n` (cycles and self-relations included) and its relations.
+    pub(crate) fn graphs() -> impl Strategy<Value = (usize, Vec<Relation>)> {
+        (1..12usize).prop_flat_map(|n| {
+            let relation = (1..=n as u32, 0..4usize, 1..=n as u32).prop_map(|(s, k, t)| Relation {
+                source: AssetRef::from_number(s).unwrap(),
+                kind: Relationship::ALL[k],
+                target: AssetRef::from_number(t).unwrap(),
+            });
+            (Just(n), proptest::collection::vec(relation, 0..4 * n))
+        })
+    }
+
+    /// The index of those CIs and relations; every CI is a server.
+    pub(crate) fn index(n: usize, relations: &[Relation]) -> Cmdb {
+        let cis = (1..=n as u32).map(|i| (AssetRef::from_number(i).unwrap(), Class::Server));
+        Cmdb::from_parts(cis, relations.iter().copied())
+    }
+
+    /// `far[a][b]`: the fewest relations by which a failure of `AST-a` reaches `AST-b` (1-based,
+    /// by Floyd–Warshall, with the direction table written out again independently).
+    pub(crate) fn distances(n: usize, relations: &[Relation]) -> Vec<Vec<usize>> {
+        let mut far = vec![vec![FAR; n + 1]; n + 1];
+        for (i, row) in far.iter_mut().enumerate() {
+            row[i] = 0;
+        }
+        for relation in relations {
+            let (s, t) =
+                (relation.source.number().get() as usize, relation.target.number().get() as usize);
+            let (from, to) = if relation.kind == Relationship::UsedBy { (s, t) } else { (t, s) };
+            far[from][to] = far[from][to].min(1);
+        }
+        for k in 1..=n {
+            for i in 1..=n {
+                for j in 1..=n {
+                    if far[i][k] != FAR && far[k][j] != FAR {
+                        far[i][j] = far[i][j].min(far[i][k] + far[k][j]);
+                    }
+                }
+            }
+        }
+        far
+    }
+
+    /// Asserts that `chain` is made of `relations`, each link's downstream end being the next
+    /// one's upstream end, from `from` to `to`.
+    pub(crate) fn assert_chain(
+        chain: &[Relation],
+        relations: &[Relation],
+        from: AssetRef,
+        to: AssetRef,
+    ) {
+        assert!(
+            chain.iter().all(|link| relations.contains(link)),
+            "{chain:?} uses unknown relations"
+        );
+        assert_eq!(chain.first().map(Relation::upstream), Some(from), "{chain:?}");
+        assert_eq!(chain.last().map(Relation::downstream), Some(to), "{chain:?}");
+        for pair in chain.windows(2) {
+            assert_eq!(pair[0].downstream(), pair[1].upstream(), "{chain:?} is broken");
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
+    use super::brute::{FAR, assert_chain, distances, graphs, index};
     use super::*;
 
     fn ast(n: u32) -> AssetRef {
@@ -537,5 +614,57 @@ mod tests {
         assert_eq!(json["affected"][1]["via"]["kind"], "used_by");
         assert_eq!(json["affected"][1]["parent"], 0);
         assert_eq!(serde_json::from_value::<Impact>(json).unwrap(), impact);
+    }
+
+    proptest! {
+        #[test]
+        fn impact_equals_brute_force_reachability_with_shortest_valid_chains(
+            (n, relations) in graphs(),
+            origin in 1..12u32,
+        ) {
+            let origin = origin.min(n as u32);
+            let cmdb = index(n, &relations);
+            let far = distances(n, &relations);
+            let impact = cmdb.impact(AssetRef::from_number(origin).unwrap()).unwrap();
+            let mut found: Vec<u32> = impact.affected.iter().map(|a| a.ci.number().get()).collect();
+            found.sort_unstable();
+            let expected: Vec<u32> = (1..=n as u32)
+                .filter(|&v| v != origin && far[origin as usize][v as usize] != FAR)
+                .collect();
+            prop_assert_eq!(found, expected);
+            for (i, affected) in impact.affected.iter().enumerate() {
+                let path = impact.path(i);
+                let distance = far[origin as usize][affected.ci.number().get() as usize];
+                prop_assert_eq!(path.len(), distance);
+                prop_assert_eq!(affected.depth as usize, distance);
+                assert_chain(&path, &relations, impact.origin, affected.ci);
+            }
+        }
+
+        #[test]
+        fn relation_paths_equal_brute_force_in_both_directions(
+            (n, relations) in graphs(),
+            a in 1..12u32,
+            b in 1..12u32,
+        ) {
+            let (a, b) = (a.min(n as u32), b.min(n as u32));
+            let (ra, rb) = (AssetRef::from_number(a).unwrap(), AssetRef::from_number(b).unwrap());
+            let far = distances(n, &relations);
+            let (down, up) = (far[a as usize][b as usize], far[b as usize][a as usize]);
+            match index(n, &relations).relation_path(ra, rb) {
+                None => prop_assert!(down == FAR && up == FAR),
+                Some(path) if path.direction == Direction::AffectedBy => {
+                    prop_assert!(up < down);
+                    prop_assert_eq!(path.relations.len(), up);
+                    assert_chain(&path.relations, &relations, rb, ra);
+                }
+                Some(path) if a == b => prop_assert!(path.relations.is_empty()),
+                Some(path) => {
+                    prop_assert!(down <= up);
+                    prop_assert_eq!(path.relations.len(), down);
+                    assert_chain(&path.relations, &relations, ra, rb);
+                }
+            }
+        }
     }
 }

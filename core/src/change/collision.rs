@@ -142,3 +142,146 @@ fn sorted(cis: &[AssetRef]) -> Vec<AssetRef> {
     cis.dedup();
     cis
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::{DateTime, Duration};
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::asset::cmdb::brute::{FAR, assert_chain, distances, graphs, index};
+    use crate::asset::{Class, Relationship};
+
+    fn ast(n: u32) -> AssetRef {
+        AssetRef::from_number(n).unwrap()
+    }
+
+    fn hours(start: i64, length: i64) -> Window {
+        let zero = DateTime::UNIX_EPOCH;
+        Window::new(zero + Duration::hours(start), zero + Duration::hours(start + length)).unwrap()
+    }
+
+    fn booking(change: u32, window: Window, cis: &[u32]) -> Booking {
+        Booking {
+            change: ChangeRef::from_number(change).unwrap(),
+            window,
+            cis: cis.iter().map(|&n| ast(n)).collect(),
+        }
+    }
+
+    /// Server 1 hosts application 2, used by service 3; printer 4 is on switch 5.
+    fn cmdb() -> Cmdb {
+        let relations = [
+            Relation { source: ast(2), kind: Relationship::RunsOn, target: ast(1) },
+            Relation { source: ast(2), kind: Relationship::UsedBy, target: ast(3) },
+            Relation { source: ast(4), kind: Relationship::ConnectedTo, target: ast(5) },
+        ];
+        Cmdb::from_parts((1..=5).map(|n| (ast(n), Class::Server)), relations)
+    }
+
+    #[test]
+    fn given_overlapping_changes_on_the_same_or_related_cis_then_each_is_reported_with_why() {
+        let ours = booking(1, hours(10, 4), &[1]);
+        let scheduled = [
+            booking(2, hours(12, 4), &[1, 9]),
+            booking(3, hours(13, 1), &[3]),
+            booking(4, hours(14, 2), &[1]),
+            booking(5, hours(8, 8), &[4, 5]),
+            booking(1, hours(10, 4), &[1]),
+        ];
+        let found = collisions(&ours, &scheduled, &cmdb());
+        let changes: Vec<u32> = found.iter().map(|c| c.change.number().get()).collect();
+        assert_eq!(changes, [2, 3], "4 starts as ours ends; 5 is unrelated; 1 is ours");
+        assert_eq!(found[0].reasons, [Reason::SameCi { ci: ast(1) }]);
+        let Reason::Related { ours, theirs, path } = &found[1].reasons[0] else { panic!() };
+        assert_eq!((*ours, *theirs, path.direction), (ast(1), ast(3), Direction::Affects));
+        assert_eq!(path.relations.len(), 2);
+        let json = serde_json::to_value(&found[1]).unwrap();
+        assert_eq!(json["reasons"][0]["kind"], "related");
+        assert_eq!(json["reasons"][0]["path"]["direction"], "affects");
+    }
+
+    #[test]
+    fn given_their_ci_upstream_of_ours_then_the_reason_says_it_affects_us() {
+        let found =
+            collisions(&booking(1, hours(0, 2), &[3]), &[booking(2, hours(1, 2), &[1])], &cmdb());
+        let Reason::Related { path, .. } = &found[0].reasons[0] else { panic!() };
+        assert_eq!(path.direction, Direction::AffectedBy);
+        assert_eq!(path.relations.first().map(Relation::upstream), Some(ast(1)));
+    }
+
+    fn bookings(max_ci: u32, cis: std::ops::Range<usize>) -> impl Strategy<Value = Booking> {
+        (1..8u32, 0..16i64, 1..6i64, proptest::collection::vec(1..=max_ci, cis))
+            .prop_map(|(change, start, length, cis)| booking(change, hours(start, length), &cis))
+    }
+
+    proptest! {
+        #[test]
+        fn collisions_equal_a_brute_force_pairwise_check(
+            (n, relations, proposed, scheduled) in graphs().prop_flat_map(|(n, relations)| {
+                // Two CIs beyond the graph: they can only collide as the same CI.
+                let max_ci = n as u32 + 2;
+                let scheduled = proptest::collection::vec(bookings(max_ci, 0..4), 0..10);
+                (Just(n), Just(relations), bookings(max_ci, 1..4), scheduled)
+            }),
+        ) {
+            let cmdb = index(n, &relations);
+            let far = distances(n, &relations);
+            let distance = |from: AssetRef, to: AssetRef| -> usize {
+                let (f, t) = (from.number().get() as usize, to.number().get() as usize);
+                if f > n || t > n { FAR } else { far[f][t] }
+            };
+            let found = collisions(&proposed, &scheduled, &cmdb);
+            let mut found = found.iter();
+            for theirs in &scheduled {
+                let overlap = theirs.change != proposed.change
+                    && theirs.window.start() < proposed.window.end()
+                    && proposed.window.start() < theirs.window.end();
+                let mut cis = theirs.cis.clone();
+                cis.sort();
+                cis.dedup();
+                let mut expected = Vec::new();
+                for &ci in cis.iter().filter(|_| overlap) {
+                    if proposed.cis.contains(&ci) {
+                        expected.push((ci, None));
+                        continue;
+                    }
+                    let down = proposed.cis.iter().map(|&ours| distance(ours, ci)).min().unwrap_or(FAR);
+                    let up = proposed.cis.iter().map(|&ours| distance(ci, ours)).min().unwrap_or(FAR);
+                    match (down, up) {
+                        (FAR, FAR) => {}
+                        (down, up) if up < down => expected.push((ci, Some((Direction::AffectedBy, up)))),
+                        (down, _) => expected.push((ci, Some((Direction::Affects, down)))),
+                    }
+                }
+                if expected.is_empty() {
+                    continue;
+                }
+                let collision = found.next();
+                prop_assert!(collision.is_some(), "{} should collide", theirs.change);
+                let collision = collision.unwrap_or_else(|| unreachable!());
+                prop_assert_eq!(collision.change, theirs.change);
+                prop_assert_eq!(collision.window, theirs.window);
+                let actual: Vec<(AssetRef, Option<(Direction, usize)>)> = collision
+                    .reasons
+                    .iter()
+                    .map(|reason| match reason {
+                        Reason::SameCi { ci } => (*ci, None),
+                        Reason::Related { theirs, path, .. } => (*theirs, Some((path.direction, path.relations.len()))),
+                    })
+                    .collect();
+                prop_assert_eq!(actual, expected);
+                for reason in &collision.reasons {
+                    if let Reason::Related { ours, theirs, path } = reason {
+                        prop_assert!(proposed.cis.contains(ours));
+                        match path.direction {
+                            Direction::Affects => assert_chain(&path.relations, &relations, *ours, *theirs),
+                            Direction::AffectedBy => assert_chain(&path.relations, &relations, *theirs, *ours),
+                        }
+                    }
+                }
+            }
+            prop_assert!(found.next().is_none(), "a collision no pairwise check finds");
+        }
+    }
+}
