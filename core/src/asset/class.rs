@@ -91,6 +91,13 @@ impl Class {
         }
     }
 
+    /// The class's name with its indefinite article, for messages: "a laptop", "an e-token".
+    pub fn with_article(self) -> String {
+        let name = self.to_string();
+        let article = if name.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" };
+        format!("{article} {name}")
+    }
+
     /// The attributes of this class with every field empty.
     pub fn blank(self) -> Attributes {
         match self {
@@ -321,6 +328,8 @@ mod tests {
             assert_eq!(class.blank().class(), class);
         }
         assert_eq!("Thin Client".parse::<Class>().unwrap(), Class::ThinClient);
+        assert_eq!(Class::EToken.with_article(), "an e-token");
+        assert_eq!(Class::Server.with_article(), "a server");
         assert!("toaster".parse::<Class>().is_err());
     }
 

@@ -424,7 +424,7 @@ pub enum Error {
         what: &'static str,
     },
     /// New attributes are of another class.
-    #[error("{reference} is a {class}; its attributes cannot become a {other}'s")]
+    #[error("{reference} is {}; its attributes cannot become those of {}", .class.with_article(), .other.with_article())]
     ClassChange {
         /// The asset.
         reference: AssetRef,
@@ -791,7 +791,7 @@ mod tests {
         .unwrap_err();
         assert_eq!(
             err.to_string(),
-            "AST-000412 is a laptop; its attributes cannot become a server's"
+            "AST-000412 is a laptop; its attributes cannot become those of a server"
         );
     }
 

@@ -280,7 +280,7 @@ impl Tabular for Entry {
             let kept = Flat::of(&attributes).cells();
             for ((column, given), kept) in ATTRIBUTE_COLUMNS.iter().zip(&given).zip(&kept) {
                 if given != kept {
-                    cells.error(column, format!("does not apply to a {class}"));
+                    cells.error(column, format!("does not apply to {}", class.with_article()));
                 }
             }
             attributes

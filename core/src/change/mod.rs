@@ -671,7 +671,7 @@ pub enum Error {
         template: ChangeTemplateId,
     },
     /// A standard change touches a CI of a class its template does not allow.
-    #[error("template `{template}` does not cover {ci}, a {class}")]
+    #[error("template `{template}` does not cover {ci}, {}", .class.with_article())]
     ClassNotAllowed {
         /// The template.
         template: ChangeTemplateId,
