@@ -1,16 +1,19 @@
 //! The configuration management database as a graph: impact analysis and relation paths.
 //!
-//! [`Cmdb`] is an index built once from the assets (their outgoing [`Link`]s): every CI is a
+//! [`Cmdb`] is an index built once from the assets (their outgoing [`Link`](super::Link)s): every CI is a
 //! dense number, and the relationships are stored twice in compressed sparse rows, once by the
 //! upstream end and once by the downstream end (see [`super::relationship`] for which end is
 //! which). Questions are breadth-first searches over those arrays, so each costs time linear in
 //! the part of the graph it visits, terminates on cycles (a CI is visited once), and finds the
-//! shortest chain of relationships.
+//! shortest chain of relationships. The searches keep their marks in arrays numbered by search,
+//! so one allocation serves many searches and nothing needs clearing, and no hashing is involved.
 //!
 //! - [`Cmdb::impact`]: every CI (and so every service) a failure of one CI affects, each with the
 //!   relationship that reached it; [`Impact::path`] follows those back to the failing CI.
 //! - [`Cmdb::relation_path`]: whether a failure of one CI affects another, or the other way
-//!   round, and through which relationships (used by change collision detection).
+//!   round, and through which relationships. It searches from both ends at once, so it visits
+//!   little more than the smaller neighbourhood of the two CIs (change collision detection asks
+//!   this question many times per change).
 //!
 //! Disposed assets are left out; relationships to a CI that is not in the index are kept aside
 //! in [`Cmdb::dangling`] so that a register import can report them.
@@ -102,21 +105,248 @@ pub(crate) enum Walk {
     Upstream,
 }
 
-/// Marks in a search's `reached_by` array besides an edge number.
-const UNSEEN: u32 = u32::MAX;
-const SOURCE: u32 = u32::MAX - 1;
+/// The `via` of a search's sources.
+const SOURCE: u32 = u32::MAX;
 
-/// A node number for an index that fits (the index never holds more than `u32::MAX - 2` CIs).
+/// A node number for an index that fits (the index never holds more than `u32::MAX - 1` CIs).
 fn dense(index: usize) -> u32 {
-    u32::try_from(index).unwrap_or(UNSEEN)
+    u32::try_from(index).unwrap_or(SOURCE)
 }
 
-/// A finished breadth-first search: how each reached node was reached.
-pub(crate) struct Search {
+/// How a breadth-first search, or one level of it, ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Stop {
+    /// The stopping condition held for this node.
+    Found(u32),
+    /// Everything reachable was reached (for one level: the level was expanded).
+    Exhausted,
+    /// The budget of work ran out first.
+    OverBudget,
+}
+
+/// The budget of work ran out before a search could answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct OverBudget;
+
+/// A chain of relationships in the order a failure travels along them, if there is one.
+pub(crate) type Chain = Option<Vec<Relation>>;
+
+/// Memory for a series of breadth-first searches over one index, run whole or a level at a time.
+///
+/// Each search has a number; a node belongs to the current search when its mark holds that
+/// number, so nothing is cleared between searches. The arrays start zeroed, which costs nothing
+/// for the parts of the graph a search never touches.
+pub(crate) struct Walker<'c> {
+    cmdb: &'c Cmdb,
+    /// Per node: the number of the search that last reached it, and the edge by which it did
+    /// (or [`SOURCE`]). Kept side by side so that a visit touches one place in memory, and as
+    /// plain integers so that the allocation is zeroed lazily by the system.
+    slots: Vec<[u32; 2]>,
+    search: u32,
     walk: Walk,
-    reached_by: Vec<u32>,
-    /// Reached nodes other than the sources, in the order they were reached.
-    order: Vec<u32>,
+    /// Every node reached, in order: sources, then level by level.
+    queue: Vec<u32>,
+    sources: usize,
+    /// The next level to expand is `queue[head..level_end]`.
+    head: usize,
+    level_end: usize,
+}
+
+impl<'c> Walker<'c> {
+    /// Memory for searching `cmdb`.
+    pub(crate) fn new(cmdb: &'c Cmdb) -> Self {
+        let n = cmdb.cis.len();
+        Walker {
+            cmdb,
+            slots: vec![[0; 2]; n],
+            search: 0,
+            walk: Walk::Downstream,
+            queue: Vec::new(),
+            sources: 0,
+            head: 0,
+            level_end: 0,
+        }
+    }
+
+    /// Starts a new search from `sources` in the direction of `walk`.
+    pub(crate) fn start(&mut self, sources: &[u32], walk: Walk) {
+        if self.search == u32::MAX {
+            self.slots.fill([0; 2]);
+            self.search = 0;
+        }
+        self.search += 1;
+        self.walk = walk;
+        self.queue.clear();
+        for &source in sources {
+            if let Some(slot) = self.slots.get_mut(source as usize)
+                && slot[SEARCH] != self.search
+            {
+                *slot = [self.search, SOURCE];
+                self.queue.push(source);
+            }
+        }
+        self.sources = self.queue.len();
+        self.head = 0;
+        self.level_end = self.queue.len();
+    }
+
+    /// How many nodes the next level expands from.
+    pub(crate) fn frontier(&self) -> usize {
+        self.level_end - self.head
+    }
+
+    /// How many relationships expanding the next level follows.
+    fn frontier_work(&self) -> usize {
+        let rows = self.rows();
+        self.queue[self.head..self.level_end].iter().map(|&node| rows.of(node).len()).sum()
+    }
+
+    fn rows(&self) -> &'c Rows {
+        let cmdb = self.cmdb;
+        match self.walk {
+            Walk::Downstream => &cmdb.down,
+            Walk::Upstream => &cmdb.up,
+        }
+    }
+
+    /// Whether the current search has reached `node`.
+    pub(crate) fn holds(&self, node: u32) -> bool {
+        self.slots.get(node as usize).is_some_and(|slot| slot[SEARCH] == self.search)
+    }
+
+    /// Expands one level. `stop` sees each node as it is first reached and ends the search by
+    /// returning `true`; each relationship followed costs one unit of `budget`.
+    pub(crate) fn expand(&mut self, budget: &mut usize, mut stop: impl FnMut(u32) -> bool) -> Stop {
+        let rows = self.rows();
+        while self.head < self.level_end {
+            let row = rows.of(self.queue[self.head]);
+            self.head += 1;
+            if row.len() > *budget {
+                *budget = 0;
+                return Stop::OverBudget;
+            }
+            *budget -= row.len();
+            for &(next, edge) in row {
+                let slot = &mut self.slots[next as usize];
+                if slot[SEARCH] == self.search {
+                    continue;
+                }
+                *slot = [self.search, edge];
+                self.queue.push(next);
+                if stop(next) {
+                    return Stop::Found(next);
+                }
+            }
+        }
+        self.level_end = self.queue.len();
+        Stop::Exhausted
+    }
+
+    /// Searches breadth-first from `sources` in the direction of `walk`, without a budget, until
+    /// `stop` (which sees each node as it is first reached, nearest first) returns `true`.
+    pub(crate) fn run(
+        &mut self,
+        sources: &[u32],
+        walk: Walk,
+        mut stop: impl FnMut(u32) -> bool,
+    ) -> Stop {
+        self.start(sources, walk);
+        let mut budget = usize::MAX;
+        while self.frontier() > 0 {
+            if let found @ Stop::Found(_) = self.expand(&mut budget, &mut stop) {
+                return found;
+            }
+        }
+        Stop::Exhausted
+    }
+
+    /// The nodes the current search reached, sources excepted, nearest first.
+    pub(crate) fn reached(&self) -> &[u32] {
+        &self.queue[self.sources..]
+    }
+
+    /// The relationships from a source of the current search to `node`, in the order a failure
+    /// travels along them (source first when walking downstream, `node` first when walking
+    /// upstream); `None` if the search has not reached `node`.
+    pub(crate) fn path(&self, node: u32) -> Chain {
+        let mut relations = Vec::new();
+        let mut at = node;
+        while self.holds(at) {
+            let via = self.slots[at as usize][VIA];
+            if via == SOURCE {
+                if self.walk == Walk::Downstream {
+                    relations.reverse();
+                }
+                return Some(relations);
+            }
+            let edge = self.cmdb.edges[via as usize];
+            relations.push(self.cmdb.relation(edge));
+            at = match self.walk {
+                Walk::Downstream => edge.upstream(),
+                Walk::Upstream => edge.downstream(),
+            };
+        }
+        None
+    }
+}
+
+/// The parts of a [`Walker`]'s slot for a node.
+const SEARCH: usize = 0;
+const VIA: usize = 1;
+
+/// Two walkers for searching from both ends of a chain at once.
+pub(crate) struct Meet<'c> {
+    down: Walker<'c>,
+    up: Walker<'c>,
+}
+
+impl<'c> Meet<'c> {
+    /// Memory for searching `cmdb` from both ends.
+    pub(crate) fn new(cmdb: &'c Cmdb) -> Self {
+        Meet { down: Walker::new(cmdb), up: Walker::new(cmdb) }
+    }
+
+    /// The shortest chain by which a failure of one of `from` reaches one of `to`, in the order
+    /// the failure travels; `Ok(None)` when there is none.
+    ///
+    /// The search runs downstream from `from` and upstream from `to` a level at a time, always
+    /// widening the side whose next level follows fewer relationships, and ends at the first CI
+    /// both have reached: with whole
+    /// levels expanded in turn, that first meeting lies on a shortest chain. So it visits little
+    /// more than the smaller side of the graph around the two ends: what depends on a core switch
+    /// is everything, but what a given laptop depends on is a handful of CIs.
+    pub(crate) fn chain(
+        &mut self,
+        from: &[u32],
+        to: &[u32],
+        budget: &mut usize,
+    ) -> Result<Chain, OverBudget> {
+        let Meet { down, up } = self;
+        down.start(from, Walk::Downstream);
+        up.start(to, Walk::Upstream);
+        if to.iter().any(|&node| down.holds(node)) {
+            return Ok(Some(Vec::new()));
+        }
+        loop {
+            if down.frontier() == 0 || up.frontier() == 0 {
+                return Ok(None);
+            }
+            let stop = if down.frontier_work() <= up.frontier_work() {
+                down.expand(budget, |node| up.holds(node))
+            } else {
+                up.expand(budget, |node| down.holds(node))
+            };
+            match stop {
+                Stop::Found(meeting) => {
+                    let mut chain = down.path(meeting).unwrap_or_default();
+                    chain.extend(up.path(meeting).unwrap_or_default());
+                    return Ok(Some(chain));
+                }
+                Stop::OverBudget => return Err(OverBudget),
+                Stop::Exhausted => {}
+            }
+        }
+    }
 }
 
 impl Cmdb {
@@ -142,12 +372,12 @@ impl Cmdb {
         let mut nodes: Vec<(AssetRef, Class)> = cis.into_iter().collect();
         nodes.sort_by_key(|(reference, _)| *reference);
         nodes.dedup_by_key(|(reference, _)| *reference);
-        nodes.truncate(SOURCE as usize);
+        nodes.truncate(SOURCE as usize - 1);
         let (cis, classes): (Vec<AssetRef>, Vec<Class>) = nodes.into_iter().unzip();
         let mut relations: Vec<Relation> = relations.into_iter().collect();
         relations.sort();
         relations.dedup();
-        relations.truncate(SOURCE as usize);
+        relations.truncate(SOURCE as usize - 1);
         let mut edges = Vec::with_capacity(relations.len());
         let mut dangling = Vec::new();
         for relation in relations {
@@ -203,21 +433,22 @@ impl Cmdb {
     /// memory are linear in the number of CIs and relationships.
     pub fn impact(&self, origin: AssetRef) -> Result<Impact, Error> {
         let start = self.node(origin).ok_or(Error::NotInCmdb { ci: origin })?;
-        let search = self.search(&[start], Walk::Downstream, &[]);
-        let mut position = vec![UNSEEN; self.cis.len()];
-        let mut affected = Vec::with_capacity(search.order.len());
-        for (index, &node) in search.order.iter().enumerate() {
-            position[node as usize] = dense(index);
-            let edge = self.edges[search.reached_by[node as usize] as usize];
-            let upstream = edge.upstream() as usize;
-            let parent = position.get(upstream).copied().filter(|&p| p != UNSEEN);
-            let depth = parent.map_or(1, |p| affected_depth(&affected, p) + 1);
+        let mut walker = Walker::new(self);
+        walker.run(&[start], Walk::Downstream, |_| false);
+        // One more than each node's index in `affected`; zero for the origin.
+        let mut position = vec![0u32; self.cis.len()];
+        let mut affected: Vec<Affected> = Vec::with_capacity(walker.reached().len());
+        for (index, &node) in walker.reached().iter().enumerate() {
+            position[node as usize] = dense(index + 1);
+            let edge = self.edges[walker.slots[node as usize][VIA] as usize];
+            let parent = position[edge.upstream() as usize].checked_sub(1).map(|p| p as usize);
+            let depth = parent.and_then(|p| affected.get(p)).map_or(1, |p| p.depth + 1);
             affected.push(Affected {
                 ci: self.cis[node as usize],
                 class: self.classes[node as usize],
                 depth,
                 via: self.relation(edge),
-                parent: parent.map(|p| p as usize),
+                parent,
             });
         }
         Ok(Impact { origin, affected })
@@ -233,8 +464,10 @@ impl Cmdb {
         if from == to {
             return Some(RelationPath { direction: Direction::Affects, relations: Vec::new() });
         }
-        let affects = self.search(&[from], Walk::Downstream, &[to]).path(self, to);
-        let affected_by = self.search(&[from], Walk::Upstream, &[to]).path(self, to);
+        let mut meet = Meet::new(self);
+        let mut budget = usize::MAX;
+        let affects = meet.chain(&[from], &[to], &mut budget).ok().flatten();
+        let affected_by = meet.chain(&[to], &[from], &mut budget).ok().flatten();
         RelationPath::shorter(affects, affected_by)
     }
 
@@ -250,81 +483,6 @@ impl Cmdb {
             target: self.cis[edge.target as usize],
         }
     }
-
-    /// Breadth-first search from every node of `sources` at once.
-    ///
-    /// Stops early once every node of `targets` (sorted) has been reached; with no targets it
-    /// visits everything reachable.
-    pub(crate) fn search(&self, sources: &[u32], walk: Walk, targets: &[u32]) -> Search {
-        let rows = match walk {
-            Walk::Downstream => &self.down,
-            Walk::Upstream => &self.up,
-        };
-        let mut reached_by = vec![UNSEEN; self.cis.len()];
-        let mut queue: Vec<u32> = Vec::new();
-        for &source in sources {
-            if let Some(slot) = reached_by.get_mut(source as usize)
-                && *slot == UNSEEN
-            {
-                *slot = SOURCE;
-                queue.push(source);
-            }
-        }
-        let first = queue.len();
-        let mut remaining = targets.iter().filter(|t| !sources.contains(t)).count();
-        let mut head = if !targets.is_empty() && remaining == 0 { queue.len() } else { 0 };
-        'search: while head < queue.len() {
-            let node = queue[head];
-            head += 1;
-            for &(next, edge) in rows.of(node) {
-                let slot = &mut reached_by[next as usize];
-                if *slot != UNSEEN {
-                    continue;
-                }
-                *slot = edge;
-                queue.push(next);
-                if !targets.is_empty() && targets.binary_search(&next).is_ok() {
-                    remaining -= 1;
-                    if remaining == 0 {
-                        break 'search;
-                    }
-                }
-            }
-        }
-        queue.drain(..first);
-        Search { walk, reached_by, order: queue }
-    }
-}
-
-impl Search {
-    /// The relationships from a source to `node` in the order a failure travels along them
-    /// (source first when walking downstream, `node` first when walking upstream).
-    pub(crate) fn path(&self, cmdb: &Cmdb, node: u32) -> Option<Vec<Relation>> {
-        let mut relations = Vec::new();
-        let mut at = node;
-        loop {
-            match self.reached_by.get(at as usize).copied() {
-                None | Some(UNSEEN) => return None,
-                Some(SOURCE) => break,
-                Some(edge) => {
-                    let edge = cmdb.edges[edge as usize];
-                    relations.push(cmdb.relation(edge));
-                    at = match self.walk {
-                        Walk::Downstream => edge.upstream(),
-                        Walk::Upstream => edge.downstream(),
-                    };
-                }
-            }
-        }
-        if self.walk == Walk::Downstream {
-            relations.reverse();
-        }
-        Some(relations)
-    }
-}
-
-fn affected_depth(affected: &[Affected], index: u32) -> u32 {
-    affected.get(index as usize).map_or(0, |a| a.depth)
 }
 
 /// One CI affected by a failure.

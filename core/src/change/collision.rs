@@ -11,15 +11,18 @@
 //! also ours, and each of its CIs related to ours with the shortest chain between them (when
 //! both directions relate them, the shorter chain, and "ours affects theirs" on a tie).
 //!
-//! Cost: one pass over the scheduled changes to find overlapping windows (two comparisons each),
-//! then at most two breadth-first searches of the CMDB that start from all our CIs at once and
-//! stop as soon as every CI of the overlapping changes has been reached. Only changes whose
-//! windows overlap are looked at in the graph.
+//! Cost: one pass over the scheduled changes to find overlapping windows (two comparisons each);
+//! only the changes whose windows overlap are looked at in the graph. For each of their CIs, two
+//! searches from both ends at once (ours to theirs, theirs to ours), each visiting little more
+//! than the smaller neighbourhood of the two ends: what depends on a core switch is everything,
+//! but what a laptop depends on is a handful of CIs. Should those searches together follow more
+//! relationships than the graph has, two plain searches from all our CIs at once answer instead,
+//! so the worst case stays linear in the size of the graph.
 
 use serde::{Deserialize, Serialize};
 
 use super::window::Window;
-use crate::asset::cmdb::{Direction, RelationPath, Walk};
+use crate::asset::cmdb::{Chain, Direction, Meet, RelationPath, Walk, Walker};
 use crate::asset::{Cmdb, Relation};
 use crate::id::{AssetRef, ChangeRef};
 
@@ -78,6 +81,12 @@ pub struct Collision {
 /// A booking of the proposed change itself (rescheduling) is ignored. CIs that are not in `cmdb`
 /// can still collide as the same CI, but are related to nothing.
 pub fn collisions(proposed: &Booking, scheduled: &[Booking], cmdb: &Cmdb) -> Vec<Collision> {
+    detect(proposed, scheduled, cmdb, cmdb.len() + cmdb.relation_count())
+}
+
+/// [`collisions`], with `budget` relationships to follow before the per-target searches give
+/// way to one search over the graph.
+fn detect(proposed: &Booking, scheduled: &[Booking], cmdb: &Cmdb, budget: usize) -> Vec<Collision> {
     let overlapping: Vec<&Booking> = scheduled
         .iter()
         .filter(|booking| {
@@ -98,16 +107,11 @@ pub fn collisions(proposed: &Booking, scheduled: &[Booking], cmdb: &Cmdb) -> Vec
         .collect();
     targets.sort_unstable();
     targets.dedup();
-    let searches = (!sources.is_empty() && !targets.is_empty()).then(|| {
-        (
-            cmdb.search(&sources, Walk::Downstream, &targets),
-            cmdb.search(&sources, Walk::Upstream, &targets),
-        )
-    });
+    let paths = related_paths(cmdb, &sources, &targets, budget);
     let related = |theirs: AssetRef| -> Option<Reason> {
-        let (down, up) = searches.as_ref()?;
-        let node = cmdb.node(theirs)?;
-        let path = RelationPath::shorter(down.path(cmdb, node), up.path(cmdb, node))?;
+        let index = targets.binary_search(&cmdb.node(theirs)?).ok()?;
+        let (affects, affected_by) = paths.get(index)?.clone();
+        let path = RelationPath::shorter(affects, affected_by)?;
         let ours = match path.direction {
             Direction::Affects => path.relations.first().map(Relation::upstream),
             Direction::AffectedBy => path.relations.last().map(Relation::downstream),
@@ -136,6 +140,52 @@ pub fn collisions(proposed: &Booking, scheduled: &[Booking], cmdb: &Cmdb) -> Vec
         .collect()
 }
 
+/// For each of `targets` (sorted node numbers): the shortest chain by which one of `sources`
+/// affects it, and the shortest by which it affects one of `sources`.
+///
+/// Each chain is searched from both ends at once ([`Meet::chain`]), which visits little more
+/// than the smaller neighbourhood of the two ends. Should those searches together follow more
+/// than `budget` relationships (a whole pass over the graph), two searches from all our CIs at
+/// once, one each way, answer for every target instead, so the worst case stays linear.
+fn related_paths(
+    cmdb: &Cmdb,
+    sources: &[u32],
+    targets: &[u32],
+    mut budget: usize,
+) -> Vec<(Chain, Chain)> {
+    if sources.is_empty() || targets.is_empty() {
+        return Vec::new();
+    }
+    let mut meet = Meet::new(cmdb);
+    let mut paths = Vec::with_capacity(targets.len());
+    for &target in targets {
+        let affects = meet.chain(sources, &[target], &mut budget);
+        let affected_by = meet.chain(&[target], sources, &mut budget);
+        match (affects, affected_by) {
+            (Ok(affects), Ok(affected_by)) => paths.push((affects, affected_by)),
+            _ => return related_paths_in_one_pass(cmdb, sources, targets),
+        }
+    }
+    paths
+}
+
+/// [`related_paths`] by one search downstream and one upstream from all our CIs at once, each
+/// ending when it has reached every target.
+fn related_paths_in_one_pass(cmdb: &Cmdb, sources: &[u32], targets: &[u32]) -> Vec<(Chain, Chain)> {
+    let mut walker = Walker::new(cmdb);
+    let mut search = |walk| -> Vec<Chain> {
+        let mut remaining = targets.len();
+        walker.run(sources, walk, |node| {
+            remaining -= usize::from(targets.binary_search(&node).is_ok());
+            remaining == 0
+        });
+        targets.iter().map(|&target| walker.path(target)).collect()
+    };
+    let affects = search(Walk::Downstream);
+    let affected_by = search(Walk::Upstream);
+    affects.into_iter().zip(affected_by).collect()
+}
+
 fn sorted(cis: &[AssetRef]) -> Vec<AssetRef> {
     let mut cis = cis.to_vec();
     cis.sort_unstable();
@@ -147,6 +197,7 @@ fn sorted(cis: &[AssetRef]) -> Vec<AssetRef> {
 mod tests {
     use chrono::{DateTime, Duration};
     use proptest::prelude::*;
+    use proptest::test_runner::TestCaseError;
 
     use super::*;
     use crate::asset::cmdb::brute::{FAR, assert_chain, distances, graphs, index};
@@ -215,6 +266,88 @@ mod tests {
             .prop_map(|(change, start, length, cis)| booking(change, hours(start, length), &cis))
     }
 
+    /// What a reason says, without the particular chain: the CI of theirs, and for a related
+    /// one the direction and length of the chain.
+    type Shape = (AssetRef, Option<(Direction, usize)>);
+
+    fn shape(reason: &Reason) -> Shape {
+        match reason {
+            Reason::SameCi { ci } => (*ci, None),
+            Reason::Related { theirs, path, .. } => {
+                (*theirs, Some((path.direction, path.relations.len())))
+            }
+        }
+    }
+
+    /// Every pair of overlapping changes, every CI of theirs against every CI of ours, with
+    /// Floyd–Warshall distances.
+    fn brute_force(
+        n: usize,
+        relations: &[Relation],
+        proposed: &Booking,
+        scheduled: &[Booking],
+    ) -> Vec<(ChangeRef, Window, Vec<Shape>)> {
+        let far = distances(n, relations);
+        let distance = |from: AssetRef, to: AssetRef| -> usize {
+            let (f, t) = (from.number().get() as usize, to.number().get() as usize);
+            if f > n || t > n { FAR } else { far[f][t] }
+        };
+        let mut expected = Vec::new();
+        for theirs in scheduled {
+            let overlap = theirs.change != proposed.change
+                && theirs.window.start() < proposed.window.end()
+                && proposed.window.start() < theirs.window.end();
+            let mut cis = theirs.cis.clone();
+            cis.sort();
+            cis.dedup();
+            let mut reasons = Vec::new();
+            for &ci in cis.iter().filter(|_| overlap) {
+                if proposed.cis.contains(&ci) {
+                    reasons.push((ci, None));
+                    continue;
+                }
+                let down = proposed.cis.iter().map(|&ours| distance(ours, ci)).min().unwrap_or(FAR);
+                let up = proposed.cis.iter().map(|&ours| distance(ci, ours)).min().unwrap_or(FAR);
+                match (down, up) {
+                    (FAR, FAR) => {}
+                    (down, up) if up < down => {
+                        reasons.push((ci, Some((Direction::AffectedBy, up))))
+                    }
+                    (down, _) => reasons.push((ci, Some((Direction::Affects, down)))),
+                }
+            }
+            if !reasons.is_empty() {
+                expected.push((theirs.change, theirs.window, reasons));
+            }
+        }
+        expected
+    }
+
+    fn check(
+        found: &[Collision],
+        expected: &[(ChangeRef, Window, Vec<Shape>)],
+        proposed: &Booking,
+        relations: &[Relation],
+    ) -> Result<(), TestCaseError> {
+        let seen: Vec<(ChangeRef, Window, Vec<Shape>)> = found
+            .iter()
+            .map(|c| (c.change, c.window, c.reasons.iter().map(shape).collect()))
+            .collect();
+        prop_assert_eq!(seen, expected);
+        for reason in found.iter().flat_map(|c| &c.reasons) {
+            if let Reason::Related { ours, theirs, path } = reason {
+                prop_assert!(proposed.cis.contains(ours));
+                match path.direction {
+                    Direction::Affects => assert_chain(&path.relations, relations, *ours, *theirs),
+                    Direction::AffectedBy => {
+                        assert_chain(&path.relations, relations, *theirs, *ours)
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
     proptest! {
         #[test]
         fn collisions_equal_a_brute_force_pairwise_check(
@@ -226,62 +359,10 @@ mod tests {
             }),
         ) {
             let cmdb = index(n, &relations);
-            let far = distances(n, &relations);
-            let distance = |from: AssetRef, to: AssetRef| -> usize {
-                let (f, t) = (from.number().get() as usize, to.number().get() as usize);
-                if f > n || t > n { FAR } else { far[f][t] }
-            };
-            let found = collisions(&proposed, &scheduled, &cmdb);
-            let mut found = found.iter();
-            for theirs in &scheduled {
-                let overlap = theirs.change != proposed.change
-                    && theirs.window.start() < proposed.window.end()
-                    && proposed.window.start() < theirs.window.end();
-                let mut cis = theirs.cis.clone();
-                cis.sort();
-                cis.dedup();
-                let mut expected = Vec::new();
-                for &ci in cis.iter().filter(|_| overlap) {
-                    if proposed.cis.contains(&ci) {
-                        expected.push((ci, None));
-                        continue;
-                    }
-                    let down = proposed.cis.iter().map(|&ours| distance(ours, ci)).min().unwrap_or(FAR);
-                    let up = proposed.cis.iter().map(|&ours| distance(ci, ours)).min().unwrap_or(FAR);
-                    match (down, up) {
-                        (FAR, FAR) => {}
-                        (down, up) if up < down => expected.push((ci, Some((Direction::AffectedBy, up)))),
-                        (down, _) => expected.push((ci, Some((Direction::Affects, down)))),
-                    }
-                }
-                if expected.is_empty() {
-                    continue;
-                }
-                let collision = found.next();
-                prop_assert!(collision.is_some(), "{} should collide", theirs.change);
-                let collision = collision.unwrap_or_else(|| unreachable!());
-                prop_assert_eq!(collision.change, theirs.change);
-                prop_assert_eq!(collision.window, theirs.window);
-                let actual: Vec<(AssetRef, Option<(Direction, usize)>)> = collision
-                    .reasons
-                    .iter()
-                    .map(|reason| match reason {
-                        Reason::SameCi { ci } => (*ci, None),
-                        Reason::Related { theirs, path, .. } => (*theirs, Some((path.direction, path.relations.len()))),
-                    })
-                    .collect();
-                prop_assert_eq!(actual, expected);
-                for reason in &collision.reasons {
-                    if let Reason::Related { ours, theirs, path } = reason {
-                        prop_assert!(proposed.cis.contains(ours));
-                        match path.direction {
-                            Direction::Affects => assert_chain(&path.relations, &relations, *ours, *theirs),
-                            Direction::AffectedBy => assert_chain(&path.relations, &relations, *theirs, *ours),
-                        }
-                    }
-                }
-            }
-            prop_assert!(found.next().is_none(), "a collision no pairwise check finds");
+            let expected = brute_force(n, &relations, &proposed, &scheduled);
+            check(&collisions(&proposed, &scheduled, &cmdb), &expected, &proposed, &relations)?;
+            // With no budget the single downstream search answers instead; it must agree too.
+            check(&detect(&proposed, &scheduled, &cmdb, 0), &expected, &proposed, &relations)?;
         }
     }
 }
