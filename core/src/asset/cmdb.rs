@@ -758,6 +758,38 @@ mod tests {
     }
 
     #[test]
+    fn given_assets_then_the_index_leaves_disposed_ones_out() {
+        use crate::asset::{Command, Link, Status};
+        use crate::config::DeskConfig;
+        use crate::record::{Actor, Aggregate, Context};
+        let config = DeskConfig::empty();
+        let ctx = Context::new(chrono::DateTime::UNIX_EPOCH, &Actor::System, &config);
+        let register = |n: u32, status, links: Vec<Link>| {
+            let command = Command::Register {
+                reference: ast(n),
+                name: format!("CI {n}"),
+                attributes: Class::Server.blank(),
+                status,
+                deployment: None,
+                links,
+            };
+            Asset::execute(None, command, ctx).unwrap().0
+        };
+        let runs_on = |n| vec![Link { kind: Relationship::RunsOn, target: ast(n) }];
+        let assets = [
+            register(1, Status::InStock, vec![]),
+            register(2, Status::Retired, runs_on(1)),
+            register(3, Status::Disposed, runs_on(1)),
+        ];
+        let cmdb = Cmdb::new(&assets);
+        assert!(cmdb.contains(ast(2)) && !cmdb.contains(ast(3)));
+        assert_eq!(cmdb.class(ast(1)), Some(Class::Server));
+        let affected: Vec<AssetRef> =
+            cmdb.impact(ast(1)).unwrap().affected.iter().map(|a| a.ci).collect();
+        assert_eq!(affected, [ast(2)]);
+    }
+
+    #[test]
     fn dangling_relationships_are_kept_aside() {
         let cmdb = council();
         assert_eq!(cmdb.dangling(), [rel(7, Relationship::ConnectedTo, 99)]);

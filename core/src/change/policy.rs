@@ -19,6 +19,7 @@
 //! name = "Christmas change freeze"
 //! start = 2026-12-18T17:30:00        # local time in `time_zone`
 //! end = 2027-01-03                   # a date as the end includes that whole day
+//!                                    # (an instant with its offset, 2027-01-04T07:45:00Z, also works)
 //! reason = "Reduced staffing over the holidays"
 //!
 //! [[change.template]]                # a standard change: pre-authorised
@@ -107,9 +108,9 @@ pub struct Freeze {
     /// Why changes are frozen.
     #[serde(default)]
     pub reason: String,
-    /// The first day or instant frozen, local time.
+    /// The first day or time frozen (local time unless it carries an offset).
     pub start: Moment,
-    /// The last day frozen, or the first instant no longer frozen, local time.
+    /// The last day frozen, or the first time no longer frozen (local unless it has an offset).
     pub end: Moment,
     /// The zone of `start` and `end`, when not the section's.
     #[serde(default)]
@@ -296,6 +297,17 @@ mod tests {
     }
 
     #[test]
+    fn instants_with_an_offset_ignore_the_zone() {
+        let text = "[[change.freeze]]\nname = \"Count\"\nstart = 2027-05-06T21:00:00Z\nend = \"2027-05-07T06:00:00+01:00\"\n";
+        let config = DeskConfig::from_toml("desk.toml", text).unwrap();
+        let window = config.change.freezes[0].window(config.change.time_zone).unwrap();
+        assert_eq!(
+            (window.start(), window.end()),
+            (utc("2027-05-06T21:00:00Z"), utc("2027-05-07T05:00:00Z"))
+        );
+    }
+
+    #[test]
     fn quoted_dates_and_a_freeze_of_its_own_zone_are_accepted() {
         let text = "[[change.freeze]]\nname = \"Count\"\nstart = \"2027-05-06 22:00\"\nend = \"2027-05-07\"\ntime_zone = \"UTC\"\n";
         let config = DeskConfig::from_toml("desk.toml", text).unwrap();
@@ -338,7 +350,7 @@ mod tests {
         let err =
             error("[[change.freeze]]\nname = \"Bad\"\nstart = \"18/12/2026\"\nend = 2027-01-04\n");
         assert_eq!((err.line, err.key.as_str()), (3, "change.freeze[0].start"), "{err}");
-        assert!(err.message.contains("not a local date or time"), "{err}");
+        assert!(err.message.contains("not a date or time"), "{err}");
         let err = error(
             "[[change.freeze]]\nname = \"A\"\nstart = 2027-01-01\nend = 2027-01-02\n[[change.freeze]]\nname = \"A\"\nstart = 2027-02-01\nend = 2027-02-02\n",
         );

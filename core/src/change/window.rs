@@ -6,7 +6,10 @@
 
 use std::fmt;
 
-use chrono::{Days, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeZone};
+use chrono::{
+    DateTime, Days, FixedOffset, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, SecondsFormat,
+    TimeZone,
+};
 use chrono_tz::Tz;
 use serde::de::{self, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -78,10 +81,12 @@ impl fmt::Display for Window {
     }
 }
 
-/// A point in local time, as written in configuration: a whole day or a time of day.
+/// A point in time as written in configuration: a whole day or a time of day in the window's
+/// time zone, or an instant with its UTC offset.
 ///
-/// TOML shape: a TOML local date or local date-time, bare or quoted (`2026-12-18`,
-/// `2026-12-18T17:30:00`, `"2026-12-18 17:30"`). JSON shape: the same text as a string.
+/// TOML shape: a TOML date, local date-time or offset date-time, bare or quoted (`2026-12-18`,
+/// `2026-12-18T17:30:00`, `"2026-12-18 17:30"`, `2026-12-18T17:30:00Z`). JSON shape: the same
+/// text as a string.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Moment {
     /// A whole day: as a start, its first instant; as an end, the first instant of the next day
@@ -89,6 +94,8 @@ pub enum Moment {
     Date(NaiveDate),
     /// A time of day: as an end, the first instant outside the window.
     DateTime(NaiveDateTime),
+    /// An instant, whatever the time zone.
+    Instant(DateTime<FixedOffset>),
 }
 
 /// Which end of a window a [`Moment`] is.
@@ -110,6 +117,7 @@ impl Moment {
     /// `None` for a time skipped when the clocks go forward.
     pub fn resolve(self, zone: Tz, bound: Bound) -> Option<Timestamp> {
         let local = match (self, bound) {
+            (Moment::Instant(at), _) => return Some(at.to_utc()),
             (Moment::DateTime(at), _) => at,
             (Moment::Date(day), Bound::Start) => day.and_time(NaiveTime::MIN),
             (Moment::Date(day), Bound::End) => {
@@ -133,27 +141,32 @@ impl fmt::Display for Moment {
         match self {
             Moment::Date(day) => write!(f, "{}", day.format("%Y-%m-%d")),
             Moment::DateTime(at) => write!(f, "{}", at.format("%Y-%m-%dT%H:%M:%S")),
+            Moment::Instant(at) => f.write_str(&at.to_rfc3339_opts(SecondsFormat::AutoSi, true)),
         }
     }
 }
 
+/// `text` is not a date, a local time or an instant.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}` is not a date or time like 2026-12-18, 2026-12-18T17:30:00 or 2026-12-18T17:30:00Z")]
+pub struct ParseMomentError(pub String);
+
 impl std::str::FromStr for Moment {
-    type Err = String;
+    type Err = ParseMomentError;
 
     fn from_str(text: &str) -> Result<Self, Self::Err> {
         let text = text.trim();
         if let Ok(day) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
             return Ok(Moment::Date(day));
         }
+        if let Ok(at) = DateTime::parse_from_rfc3339(text) {
+            return Ok(Moment::Instant(at));
+        }
         ["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M"]
             .iter()
             .find_map(|format| NaiveDateTime::parse_from_str(text, format).ok())
             .map(Moment::DateTime)
-            .ok_or_else(|| {
-                format!(
-                    "`{text}` is not a local date or time like 2026-12-18 or 2026-12-18T17:30:00"
-                )
-            })
+            .ok_or_else(|| ParseMomentError(text.to_owned()))
     }
 }
 
@@ -198,7 +211,7 @@ mod tests {
     use super::*;
 
     fn utc(text: &str) -> Timestamp {
-        text.parse::<chrono::DateTime<Utc>>().unwrap()
+        text.parse::<DateTime<Utc>>().unwrap()
     }
 
     #[test]
@@ -230,5 +243,12 @@ mod tests {
         assert_eq!(repeated.resolve(london, Bound::Start), Some(utc("2026-10-25T00:30:00Z")));
         assert_eq!(repeated.resolve(london, Bound::End), Some(utc("2026-10-25T01:30:00Z")));
         assert!("18/12/2026".parse::<Moment>().is_err());
+        let instant: Moment = "2026-12-18T17:30:00+01:00".parse().unwrap();
+        assert_eq!(instant.resolve(london, Bound::Start), Some(utc("2026-12-18T16:30:00Z")));
+        assert_eq!(instant.to_string(), "2026-12-18T17:30:00+01:00");
+        assert_eq!(
+            "2026-12-18T17:30:00Z".parse::<Moment>().unwrap().to_string(),
+            "2026-12-18T17:30:00Z"
+        );
     }
 }
