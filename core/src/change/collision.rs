@@ -85,7 +85,7 @@ pub fn collisions(proposed: &Booking, scheduled: &[Booking], cmdb: &Cmdb) -> Vec
 }
 
 /// [`collisions`], with `budget` relationships to follow before the per-target searches give
-/// way to one search over the graph.
+/// way to two searches over the whole graph.
 fn detect(proposed: &Booking, scheduled: &[Booking], cmdb: &Cmdb, budget: usize) -> Vec<Collision> {
     let overlapping: Vec<&Booking> = scheduled
         .iter()
