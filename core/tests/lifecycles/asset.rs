@@ -15,7 +15,7 @@ use desk_core::record::{Actor, Context, Timestamp};
 use proptest::prelude::*;
 use proptest_state_machine::{ReferenceStateMachine, StateMachineTest, prop_state_machine};
 
-use crate::harness::{self, Stored, blank};
+use crate::harness::{self, Stored, blank, texts};
 
 /// The asset under test is always AST-000001; links point at AST-1..=4 (so self-links occur).
 fn ast(n: u32) -> AssetRef {
@@ -38,15 +38,11 @@ enum Transition {
 
 struct AssetMachine;
 
-fn text(blank: bool) -> String {
-    if blank { "  ".to_owned() } else { "EBC-LT-0001".to_owned() }
-}
+const NAME: &str = "EBC-LT-0001";
 
-fn deployment(blank_location: bool) -> Deployment {
-    Deployment {
-        to: PersonId::new("k.lee").ok(),
-        location: if blank_location { String::new() } else { "Civic Centre".to_owned() },
-    }
+fn deployments() -> impl Strategy<Value = Deployment> {
+    texts("Civic Centre")
+        .prop_map(|location| Deployment { to: PersonId::new("k.lee").ok(), location })
 }
 
 fn links() -> impl Strategy<Value = Link> {
@@ -58,27 +54,32 @@ fn commands() -> impl Strategy<Value = Command> {
     let class = (0..Class::ALL.len()).prop_map(|n| Class::ALL[n]);
     let status = (0..Status::ALL.len()).prop_map(|n| Status::ALL[n]);
     prop_oneof![
-        (class.clone(), any::<bool>()).prop_map(|(class, blank)| Command::Order {
+        (class.clone(), texts(NAME)).prop_map(|(class, name)| Command::Order {
             reference: ast(1),
-            name: text(blank),
+            name,
             attributes: class.blank(),
         }),
-        (class.clone(), status, any::<Option<bool>>(), proptest::collection::vec(links(), 0..3))
-            .prop_map(|(class, status, deployed, links)| Command::Register {
+        (
+            class.clone(),
+            status,
+            proptest::option::of(deployments()),
+            proptest::collection::vec(links(), 0..3)
+        )
+            .prop_map(|(class, status, deployment, links)| Command::Register {
                 reference: ast(1),
-                name: text(false),
+                name: NAME.to_owned(),
                 attributes: class.blank(),
                 status,
-                deployment: deployed.map(deployment),
+                deployment,
                 links,
             }),
         Just(Command::ReceiveIntoStock),
-        any::<bool>().prop_map(|blank| Command::Deploy { deployment: deployment(blank) }),
-        any::<bool>().prop_map(|blank| Command::SendForRepair { fault: text(blank) }),
+        deployments().prop_map(|deployment| Command::Deploy { deployment }),
+        texts("cracked screen").prop_map(|fault| Command::SendForRepair { fault }),
         Just(Command::ReturnFromRepair),
-        any::<bool>().prop_map(|blank| Command::Retire { reason: text(blank) }),
+        texts("end of life").prop_map(|reason| Command::Retire { reason }),
         Just(Command::Dispose { certificate: Some("WEEE-0001".to_owned()) }),
-        any::<bool>().prop_map(|blank| Command::Rename { name: text(blank) }),
+        texts(NAME).prop_map(|name| Command::Rename { name }),
         class.prop_map(|class| Command::UpdateAttributes { attributes: class.blank() }),
         links().prop_map(|link| Command::RelateTo { link }),
         links().prop_map(|link| Command::Unrelate { link }),

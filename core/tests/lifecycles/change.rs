@@ -26,7 +26,7 @@ use proptest::prelude::*;
 use proptest::strategy::Union;
 use proptest_state_machine::{ReferenceStateMachine, StateMachineTest, prop_state_machine};
 
-use crate::harness::{self, Stored, blank};
+use crate::harness::{self, Stored, blank, texts};
 
 const CONFIG: &str = r#"
 [change]
@@ -103,9 +103,7 @@ enum Transition {
     Wait(i64),
 }
 
-fn text(blank: bool) -> String {
-    if blank { " ".to_owned() } else { "Swap the floor 2 print server".to_owned() }
-}
+const TITLE: &str = "Swap the floor 2 print server";
 
 fn targets() -> impl Strategy<Value = Vec<Target>> {
     let target = (1..=3u32, any::<bool>()).prop_map(|(n, printer)| Target {
@@ -135,9 +133,9 @@ fn window(start: i64, length: i64) -> Window {
 /// Any command at all, most of them refused in most states.
 fn any_command(now: i64) -> BoxedStrategy<Command> {
     prop_oneof![
-        (any::<bool>(), kinds(), targets()).prop_map(|(blank, kind, cis)| Command::Raise {
+        (texts(TITLE), kinds(), targets()).prop_map(|(title, kind, cis)| Command::Raise {
             reference: ChangeRef::from_number(1).unwrap(),
-            title: text(blank),
+            title,
             description: String::new(),
             kind,
             cis,
@@ -149,13 +147,13 @@ fn any_command(now: i64) -> BoxedStrategy<Command> {
             likelihood: Likelihood(level(l))
         }),
         member().prop_map(|member| Command::Approve { member }),
-        (member(), any::<bool>())
-            .prop_map(|(member, blank)| Command::Reject { member, reason: text(blank) }),
+        (member(), texts("no back-out plan"))
+            .prop_map(|(member, reason)| Command::Reject { member, reason }),
         (now - 20..now + 160, 1..30i64)
             .prop_map(|(start, length)| Command::Schedule { window: window(start, length) }),
         Just(Command::StartImplementation),
         Just(Command::Complete { notes: String::new() }),
-        any::<bool>().prop_map(|blank| Command::BackOut { reason: text(blank) }),
+        texts("failed testing").prop_map(|reason| Command::BackOut { reason }),
         Just(Command::Review { outcome: Outcome::Successful, notes: String::new() }),
         member().prop_map(|member| Command::ReviewRetrospectively {
             member,
@@ -163,7 +161,7 @@ fn any_command(now: i64) -> BoxedStrategy<Command> {
             notes: String::new()
         }),
         Just(Command::Close),
-        any::<bool>().prop_map(|blank| Command::Cancel { reason: text(blank) }),
+        texts("superseded").prop_map(|reason| Command::Cancel { reason }),
     ]
     .boxed()
 }
@@ -178,7 +176,7 @@ fn useful(world: &World) -> BoxedStrategy<Transition> {
                 let cis = cis.into_iter().map(|t| Target { class: Class::Printer, ..t }).collect();
                 Transition::Send(Command::Raise {
                     reference: ChangeRef::from_number(1).unwrap(),
-                    title: text(false),
+                    title: TITLE.to_owned(),
                     description: String::new(),
                     kind,
                     cis,

@@ -4,6 +4,7 @@
 use std::fmt::Debug;
 
 use desk_core::record::{Aggregate, CommandName, Context, Timestamp};
+use proptest::prelude::*;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -16,6 +17,11 @@ pub(crate) enum Expect<M, S> {
     WrongState(S),
     /// Refused for another reason (bad input, a rule).
     Refuse,
+}
+
+/// `text`, or now and then a blank that a command should refuse.
+pub(crate) fn texts(text: &'static str) -> impl Strategy<Value = String> {
+    prop_oneof![4 => Just(text.to_owned()), 1 => Just("  ".to_owned())]
 }
 
 /// Whether `text` is empty once trimmed.
