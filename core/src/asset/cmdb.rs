@@ -5,8 +5,9 @@
 //! upstream end and once by the downstream end (see [`super::relationship`] for which end is
 //! which). Questions are breadth-first searches over those arrays, so each costs time linear in
 //! the part of the graph it visits, terminates on cycles (a CI is visited once), and finds the
-//! shortest chain of relationships. The searches keep their marks in arrays numbered by search,
-//! so one allocation serves many searches and nothing needs clearing, and no hashing is involved.
+//! shortest chain of relationships. A search marks what it has reached in a bitset (one bit per
+//! CI, small enough to stay in cache) and clears only its own marks afterwards, so one
+//! allocation serves many searches; no hashing is involved.
 //!
 //! - [`Cmdb::impact`]: every CI (and so every service) a failure of one CI affects, each with the
 //!   relationship that reached it; [`Impact::path`] follows those back to the failing CI.
@@ -133,16 +134,16 @@ pub(crate) type Chain = Option<Vec<Relation>>;
 
 /// Memory for a series of breadth-first searches over one index, run whole or a level at a time.
 ///
-/// Each search has a number; a node belongs to the current search when its mark holds that
-/// number, so nothing is cleared between searches. The arrays start zeroed, which costs nothing
-/// for the parts of the graph a search never touches.
+/// A new search clears only the marks the last one set, so one allocation serves many small
+/// searches cheaply; the per-node array starts zeroed, which costs nothing for the parts of the
+/// graph a search never touches.
 pub(crate) struct Walker<'c> {
     cmdb: &'c Cmdb,
-    /// Per node: the number of the search that last reached it, and the edge by which it did
-    /// (or [`SOURCE`]). Kept side by side so that a visit touches one place in memory, and as
-    /// plain integers so that the allocation is zeroed lazily by the system.
-    slots: Vec<[u32; 2]>,
-    search: u32,
+    /// One bit per node: reached by the current search. Small enough (12.5 KB for 100,000 CIs)
+    /// to stay in the fastest cache while a search checks it for every relationship it follows.
+    seen: Vec<u64>,
+    /// Per reached node: the edge by which it was reached, or [`SOURCE`].
+    via: Vec<u32>,
     walk: Walk,
     /// Every node reached, in order: sources, then level by level.
     queue: Vec<u32>,
@@ -158,8 +159,8 @@ impl<'c> Walker<'c> {
         let n = cmdb.cis.len();
         Walker {
             cmdb,
-            slots: vec![[0; 2]; n],
-            search: 0,
+            seen: vec![0; n.div_ceil(64)],
+            via: vec![0; n],
             walk: Walk::Downstream,
             queue: Vec::new(),
             sources: 0,
@@ -170,18 +171,16 @@ impl<'c> Walker<'c> {
 
     /// Starts a new search from `sources` in the direction of `walk`.
     pub(crate) fn start(&mut self, sources: &[u32], walk: Walk) {
-        if self.search == u32::MAX {
-            self.slots.fill([0; 2]);
-            self.search = 0;
+        // Forget the last search: clearing only the bits it set costs what it visited.
+        for &node in &self.queue {
+            self.seen[node as usize / 64] &= !(1 << (node % 64));
         }
-        self.search += 1;
         self.walk = walk;
         self.queue.clear();
         for &source in sources {
-            if let Some(slot) = self.slots.get_mut(source as usize)
-                && slot[SEARCH] != self.search
-            {
-                *slot = [self.search, SOURCE];
+            if (source as usize) < self.via.len() && !self.holds(source) {
+                self.seen[source as usize / 64] |= 1 << (source % 64);
+                self.via[source as usize] = SOURCE;
                 self.queue.push(source);
             }
         }
@@ -211,7 +210,7 @@ impl<'c> Walker<'c> {
 
     /// Whether the current search has reached `node`.
     pub(crate) fn holds(&self, node: u32) -> bool {
-        self.slots.get(node as usize).is_some_and(|slot| slot[SEARCH] == self.search)
+        self.seen.get(node as usize / 64).is_some_and(|word| word & (1 << (node % 64)) != 0)
     }
 
     /// Expands one level. `stop` sees each node as it is first reached and ends the search by
@@ -227,11 +226,12 @@ impl<'c> Walker<'c> {
             }
             *budget -= row.len();
             for &(next, edge) in row {
-                let slot = &mut self.slots[next as usize];
-                if slot[SEARCH] == self.search {
+                let (word, bit) = (next as usize / 64, 1u64 << (next % 64));
+                if self.seen[word] & bit != 0 {
                     continue;
                 }
-                *slot = [self.search, edge];
+                self.seen[word] |= bit;
+                self.via[next as usize] = edge;
                 self.queue.push(next);
                 if stop(next) {
                     return Stop::Found(next);
@@ -272,7 +272,7 @@ impl<'c> Walker<'c> {
         let mut relations = Vec::new();
         let mut at = node;
         while self.holds(at) {
-            let via = self.slots[at as usize][VIA];
+            let via = self.via[at as usize];
             if via == SOURCE {
                 if self.walk == Walk::Downstream {
                     relations.reverse();
@@ -289,10 +289,6 @@ impl<'c> Walker<'c> {
         None
     }
 }
-
-/// The parts of a [`Walker`]'s slot for a node.
-const SEARCH: usize = 0;
-const VIA: usize = 1;
 
 /// Two walkers for searching from both ends of a chain at once.
 pub(crate) struct Meet<'c> {
@@ -440,7 +436,7 @@ impl Cmdb {
         let mut affected: Vec<Affected> = Vec::with_capacity(walker.reached().len());
         for (index, &node) in walker.reached().iter().enumerate() {
             position[node as usize] = dense(index + 1);
-            let edge = self.edges[walker.slots[node as usize][VIA] as usize];
+            let edge = self.edges[walker.via[node as usize] as usize];
             let parent = position[edge.upstream() as usize].checked_sub(1).map(|p| p as usize);
             let depth = parent.and_then(|p| affected.get(p)).map_or(1, |p| p.depth + 1);
             affected.push(Affected {
