@@ -31,6 +31,8 @@ pub struct Cmdb {
     cis: Vec<AssetRef>,
     classes: Vec<Class>,
     edges: Vec<Edge>,
+    /// The same relationships as [`Relation`]s, to answer with.
+    relations: Vec<Relation>,
     down: Rows,
     up: Rows,
     dangling: Vec<Relation>,
@@ -132,6 +134,50 @@ pub(crate) struct OverBudget;
 /// A chain of relationships in the order a failure travels along them, if there is one.
 pub(crate) type Chain = Option<Vec<Relation>>;
 
+/// A set of node numbers as one bit per node: 12.5 KB for 100,000 CIs, small enough to stay in
+/// the fastest cache while a search checks it for every relationship it follows.
+struct Bits(Vec<u64>);
+
+impl Bits {
+    /// The empty set of nodes below `nodes`.
+    fn new(nodes: usize) -> Self {
+        Bits(vec![0; nodes.div_ceil(64)])
+    }
+
+    /// Adds `node`; whether it was new.
+    fn insert(&mut self, node: u32) -> bool {
+        let (word, bit) = (node as usize / 64, 1u64 << (node % 64));
+        match self.0.get_mut(word) {
+            Some(bits) if *bits & bit == 0 => {
+                *bits |= bit;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Removes `node`.
+    fn remove(&mut self, node: u32) {
+        if let Some(bits) = self.0.get_mut(node as usize / 64) {
+            *bits &= !(1u64 << (node % 64));
+        }
+    }
+
+    /// Whether `node` is in the set.
+    fn contains(&self, node: u32) -> bool {
+        self.0.get(node as usize / 64).is_some_and(|bits| bits & (1u64 << (node % 64)) != 0)
+    }
+}
+
+/// The relationship `edge` between CIs numbered in `cis`.
+fn relation_of(cis: &[AssetRef], edge: Edge) -> Relation {
+    Relation {
+        source: cis[edge.source as usize],
+        kind: edge.kind,
+        target: cis[edge.target as usize],
+    }
+}
+
 /// Memory for a series of breadth-first searches over one index, run whole or a level at a time.
 ///
 /// A new search clears only the marks the last one set, so one allocation serves many small
@@ -139,15 +185,13 @@ pub(crate) type Chain = Option<Vec<Relation>>;
 /// graph a search never touches.
 pub(crate) struct Walker<'c> {
     cmdb: &'c Cmdb,
-    /// One bit per node: reached by the current search. Small enough (12.5 KB for 100,000 CIs)
-    /// to stay in the fastest cache while a search checks it for every relationship it follows.
-    seen: Vec<u64>,
+    /// The nodes reached by the current search.
+    seen: Bits,
     /// Per reached node: the edge by which it was reached, or [`SOURCE`].
     via: Vec<u32>,
     walk: Walk,
     /// Every node reached, in order: sources, then level by level.
     queue: Vec<u32>,
-    sources: usize,
     /// The next level to expand is `queue[head..level_end]`.
     head: usize,
     level_end: usize,
@@ -159,11 +203,10 @@ impl<'c> Walker<'c> {
         let n = cmdb.cis.len();
         Walker {
             cmdb,
-            seen: vec![0; n.div_ceil(64)],
+            seen: Bits::new(n),
             via: vec![0; n],
             walk: Walk::Downstream,
             queue: Vec::new(),
-            sources: 0,
             head: 0,
             level_end: 0,
         }
@@ -173,18 +216,16 @@ impl<'c> Walker<'c> {
     pub(crate) fn start(&mut self, sources: &[u32], walk: Walk) {
         // Forget the last search: clearing only the bits it set costs what it visited.
         for &node in &self.queue {
-            self.seen[node as usize / 64] &= !(1 << (node % 64));
+            self.seen.remove(node);
         }
         self.walk = walk;
         self.queue.clear();
         for &source in sources {
-            if (source as usize) < self.via.len() && !self.holds(source) {
-                self.seen[source as usize / 64] |= 1 << (source % 64);
+            if (source as usize) < self.via.len() && self.seen.insert(source) {
                 self.via[source as usize] = SOURCE;
                 self.queue.push(source);
             }
         }
-        self.sources = self.queue.len();
         self.head = 0;
         self.level_end = self.queue.len();
     }
@@ -210,7 +251,7 @@ impl<'c> Walker<'c> {
 
     /// Whether the current search has reached `node`.
     pub(crate) fn holds(&self, node: u32) -> bool {
-        self.seen.get(node as usize / 64).is_some_and(|word| word & (1 << (node % 64)) != 0)
+        self.seen.contains(node)
     }
 
     /// Expands one level. `stop` sees each node as it is first reached and ends the search by
@@ -226,11 +267,9 @@ impl<'c> Walker<'c> {
             }
             *budget -= row.len();
             for &(next, edge) in row {
-                let (word, bit) = (next as usize / 64, 1u64 << (next % 64));
-                if self.seen[word] & bit != 0 {
+                if !self.seen.insert(next) {
                     continue;
                 }
-                self.seen[word] |= bit;
                 self.via[next as usize] = edge;
                 self.queue.push(next);
                 if stop(next) {
@@ -260,11 +299,6 @@ impl<'c> Walker<'c> {
         Stop::Exhausted
     }
 
-    /// The nodes the current search reached, sources excepted, nearest first.
-    pub(crate) fn reached(&self) -> &[u32] {
-        &self.queue[self.sources..]
-    }
-
     /// The relationships from a source of the current search to `node`, in the order a failure
     /// travels along them (source first when walking downstream, `node` first when walking
     /// upstream); `None` if the search has not reached `node`.
@@ -280,7 +314,7 @@ impl<'c> Walker<'c> {
                 return Some(relations);
             }
             let edge = self.cmdb.edges[via as usize];
-            relations.push(self.cmdb.relation(edge));
+            relations.push(self.cmdb.relation(via));
             at = match self.walk {
                 Walk::Downstream => edge.upstream(),
                 Walk::Upstream => edge.downstream(),
@@ -389,7 +423,8 @@ impl Cmdb {
         }
         let down = Rows::build(cis.len(), edges.iter().map(|e| (e.upstream(), e.downstream())));
         let up = Rows::build(cis.len(), edges.iter().map(|e| (e.downstream(), e.upstream())));
-        Cmdb { cis, classes, edges, down, up, dangling }
+        let relations = edges.iter().map(|&e| relation_of(&cis, e)).collect();
+        Cmdb { cis, classes, edges, relations, down, up, dangling }
     }
 
     /// How many CIs are indexed.
@@ -429,23 +464,28 @@ impl Cmdb {
     /// memory are linear in the number of CIs and relationships.
     pub fn impact(&self, origin: AssetRef) -> Result<Impact, Error> {
         let start = self.node(origin).ok_or(Error::NotInCmdb { ci: origin })?;
-        let mut walker = Walker::new(self);
-        walker.run(&[start], Walk::Downstream, |_| false);
-        // One more than each node's index in `affected`; zero for the origin.
-        let mut position = vec![0u32; self.cis.len()];
-        let mut affected: Vec<Affected> = Vec::with_capacity(walker.reached().len());
-        for (index, &node) in walker.reached().iter().enumerate() {
-            position[node as usize] = dense(index + 1);
-            let edge = self.edges[walker.via[node as usize] as usize];
-            let parent = position[edge.upstream() as usize].checked_sub(1).map(|p| p as usize);
-            let depth = parent.and_then(|p| affected.get(p)).map_or(1, |p| p.depth + 1);
-            affected.push(Affected {
-                ci: self.cis[node as usize],
-                class: self.classes[node as usize],
-                depth,
-                via: self.relation(edge),
-                parent,
-            });
+        let mut seen = Bits::new(self.cis.len());
+        seen.insert(start);
+        // The search's queue: the origin, then `affected[i]`'s node at `order[i + 1]`.
+        let mut order = vec![start];
+        let mut affected: Vec<Affected> = Vec::new();
+        let mut head = 0;
+        while let Some(&node) = order.get(head) {
+            let parent = head.checked_sub(1);
+            let depth = parent.and_then(|p| affected.get(p)).map_or(0, |p| p.depth) + 1;
+            for &(next, edge) in self.down.of(node) {
+                if seen.insert(next) {
+                    order.push(next);
+                    affected.push(Affected {
+                        ci: self.cis[next as usize],
+                        class: self.classes[next as usize],
+                        depth,
+                        via: self.relation(edge),
+                        parent,
+                    });
+                }
+            }
+            head += 1;
         }
         Ok(Impact { origin, affected })
     }
@@ -472,12 +512,8 @@ impl Cmdb {
         self.cis.binary_search(&ci).ok().map(dense)
     }
 
-    fn relation(&self, edge: Edge) -> Relation {
-        Relation {
-            source: self.cis[edge.source as usize],
-            kind: edge.kind,
-            target: self.cis[edge.target as usize],
-        }
+    fn relation(&self, edge: u32) -> Relation {
+        self.relations[edge as usize]
     }
 }
 
