@@ -50,6 +50,9 @@ pub struct DeskConfig {
     /// When incidents count as recurring (`[problems]`).
     #[serde(default)]
     pub problems: ProblemSettings,
+    /// Change control: risk matrix, advisory boards, freeze windows, standard templates.
+    #[serde(default)]
+    pub change: crate::change::Policy,
 }
 
 /// Desk-wide settings (`[desk]`).
@@ -151,6 +154,7 @@ impl DeskConfig {
             complaints: ComplaintSettings::default(),
             catalogue: Vec::new(),
             problems: ProblemSettings::default(),
+            change: crate::change::Policy::default(),
         }
     }
 
@@ -209,6 +213,7 @@ impl DeskConfig {
             item.check(&root.key("catalogue").index(n), |path, team| self.known_team(path, team))?;
         }
         self.problems.check(&root.key("problems"), |id| self.category(id).is_some())?;
+        self.change.check(&root.key("change"))?;
         Ok(())
     }
 
