@@ -1312,3 +1312,13 @@ mod tests {
         assert_eq!(serde_json::from_value::<Event>(json).unwrap(), event);
     }
 }
+
+impl crate::links::NamesCis for Change {
+    fn ticket(&self) -> crate::id::Reference {
+        self.reference.reference()
+    }
+
+    fn named_cis(&self) -> std::collections::BTreeSet<AssetRef> {
+        self.cis().iter().map(|target| target.ci).collect()
+    }
+}
