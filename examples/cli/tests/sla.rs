@@ -15,15 +15,7 @@ fn fixture(name: &str) -> String {
 
 /// Runs `desk sla <command> --calendar <calendar>` with `input` on standard input.
 fn desk(command: &str, calendar: &str, input: &str) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_desk"))
-        .args(["sla", command, "--calendar", calendar])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the desk binary runs");
-    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
-    child.wait_with_output().unwrap()
+    desk_with(&[command, "--calendar", calendar], input)
 }
 
 /// Standard output as JSON values, one per line.
