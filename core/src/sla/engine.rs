@@ -56,12 +56,17 @@ impl Meter<'_> {
     fn read(&mut self, at: Timestamp) -> Option<Reading> {
         match self.last {
             Some((when, reading)) if when == at => reading,
-            _ => {
-                let reading = self.calendar.reading(at);
-                self.last = Some((at, reading));
-                reading
-            }
+            _ => self.take(at),
         }
+    }
+
+    /// Takes a new reading. Kept out of line: the conversion it starts with would otherwise be
+    /// hoisted into every caller's loop, whether a reading is needed or not.
+    #[inline(never)]
+    fn take(&mut self, at: Timestamp) -> Option<Reading> {
+        let reading = self.calendar.reading(at);
+        self.last = Some((at, reading));
+        reading
     }
 
     /// Business time from `from` (whose reading was `reading`) to `to`.
@@ -274,7 +279,7 @@ impl<'p> Engine<'p> {
             policy,
             compiled,
             meters,
-            runs: Vec::new(),
+            runs: Vec::with_capacity(compiled.clocks.len()),
             not_started: 0,
             active: 0,
             marks: Vec::new(),
