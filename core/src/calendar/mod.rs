@@ -394,8 +394,32 @@ impl fmt::Debug for BusinessCalendar {
 /// A reading of a calendar's meter of business time (see [`BusinessCalendar::reading`]).
 /// Readings of one calendar compare and subtract; readings of different calendars mean nothing
 /// to each other.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+///
+/// JSON shape: `{"secs": 1234567, "nanos": 0}`, business time since the compiled span began.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(from = "ReadingParts", into = "ReadingParts")]
 pub struct Reading(Exact);
+
+/// [`Reading`]'s JSON form.
+#[derive(Serialize, Deserialize)]
+struct ReadingParts {
+    secs: i64,
+    nanos: u32,
+}
+
+impl From<ReadingParts> for Reading {
+    fn from(parts: ReadingParts) -> Self {
+        let extra = i64::from(parts.nanos / 1_000_000_000);
+        let nanos = parts.nanos % 1_000_000_000;
+        Reading(Exact::seconds(parts.secs.saturating_add(extra)).plus(Exact { secs: 0, nanos }))
+    }
+}
+
+impl From<Reading> for ReadingParts {
+    fn from(reading: Reading) -> Self {
+        ReadingParts { secs: reading.0.secs, nanos: reading.0.nanos }
+    }
+}
 
 impl Reading {
     /// The business time from `earlier` to this reading (negative if `earlier` is later).

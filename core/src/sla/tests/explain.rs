@@ -84,6 +84,12 @@ fn an_explanation_lists_each_interval_with_its_cause() {
     );
     assert_eq!((explained.policy.name.as_str(), explained.policy.version), ("council-standard", 1));
     assert_eq!(explained.record.to_string(), "INC-000042");
+    // And the whole explanation survives JSON
+    let json = serde_json::to_value(&explained).unwrap();
+    assert_eq!(json["intervals"][1]["kind"], "paused");
+    assert_eq!(json["intervals"][1]["counted"], 0);
+    assert_eq!(json["target"]["written"], "3d");
+    assert_eq!(serde_json::from_value::<crate::sla::Explanation>(json).unwrap(), explained);
 }
 
 #[test]
