@@ -85,9 +85,12 @@
 //!
 //! The engine folds the history once, keeping a handful of facts (status, hold reason,
 //! priority, category, CI, team, VIP kind), and per clock the phase, the cycle, the target in
-//! force and the business time counted in closed intervals. It calls the calendar only when a
-//! counting interval closes or opens, so an incident with fifty events costs a few
-//! microseconds.
+//! force and the business time counted in closed intervals. Only the clocks an event can
+//! concern look at it. The calendar is asked only when a counting interval closes or opens, by
+//! one reading of its meter per instant however many clocks change there
+//! ([`BusinessCalendar::reading`](crate::calendar::BusinessCalendar::reading)); whether a
+//! threshold passed is decided in business time, and turned back into an instant only for the
+//! warnings and breaches reported (many pass in keep-in-loop cycles that a reset throws away).
 //!
 //! - **Elapsed** is the sum of the calendar's business time over the intervals in which the
 //!   clock counted. Paused time is never counted, on any calendar: the pause and the deadline
