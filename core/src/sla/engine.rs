@@ -457,11 +457,12 @@ impl<'p> Engine<'p> {
                 phase => phase,
             };
             // Active clocks follow the incident's target; a clock not started yet shows the
-            // one it would start with; stopped and cancelled clocks keep theirs.
+            // one it would start with; stopped and cancelled clocks keep theirs. So the target
+            // is looked up again only when it may have changed, or a stopped clock goes on.
             let mut choice = run.choice;
             let mut retarget = false;
             if matches!(phase, Phase::Active | Phase::NotStarted)
-                && (changed.target || phase != run.phase || new_cycle)
+                && (changed.target || run.phase == Phase::Stopped)
             {
                 choice = choose(self.policy, index, clock, facts)?;
                 if phase == Phase::NotStarted {
