@@ -33,6 +33,10 @@
 //!   open children are resolved with it, and the parent's customer-visible updates are relayed
 //!   to its children. One level only: a parent has no parent, a child has no children.
 //! - **Merging** a duplicate closes it as merged and records it on the surviving incident.
+//! - **SLA marks**: the desk's timer records each warning and breach of an SLA clock once per
+//!   clock and cycle ([`Command::RecordSlaWarning`], [`Command::RecordSlaBreach`]); a repeat
+//!   records nothing. They are accepted in any state but closed, cancelled and merged, and
+//!   never move a clock (see [`crate::sla`]).
 //!
 //! Rules that involve two incidents (linking, merging) are checked by [`check_link`] and
 //! [`check_merge`] before the command runs; what must then happen to the other incident is
@@ -53,9 +57,10 @@ pub use self::command::{AssignTo, Command, Escalation, NewIncident, ResolveAtCon
 pub use self::event::{Event, Logged};
 pub use self::links::{FollowUp, check_link, check_merge, check_unlink, follow_ups};
 use crate::channel::Channel;
-use crate::id::{AssetRef, CategoryId, IncidentRef, PersonId, ResolutionCode, TeamId};
+use crate::id::{AssetRef, CategoryId, ClockId, IncidentRef, PersonId, ResolutionCode, TeamId};
 use crate::priority::{Assessment, Priority, PriorityError};
 use crate::record::{Actor, Timestamp};
+use crate::sla::Mark;
 use crate::tier::Tier;
 
 /// Where an incident is in its lifecycle.
@@ -298,6 +303,9 @@ pub struct Incident {
     pub public_updates: u32,
     /// Internal work notes added.
     pub work_notes: u32,
+    /// The SLA warnings and breaches recorded, each once (see [`crate::sla`]).
+    #[serde(default)]
+    pub sla_marks: BTreeSet<Mark>,
     /// When anything last happened.
     pub updated_at: Timestamp,
 }
@@ -463,6 +471,16 @@ pub enum Error {
     /// Cancelling or merging a parent: its children would be left behind.
     #[error("{0} has child incidents: resolve or unlink them first")]
     HasChildren(IncidentRef),
+    /// An SLA mark that cannot be recorded.
+    #[error("{reference}: cannot record an SLA mark for clock `{clock}`: {reason}")]
+    SlaMark {
+        /// The incident.
+        reference: IncidentRef,
+        /// The clock.
+        clock: ClockId,
+        /// Why.
+        reason: &'static str,
+    },
     /// The other incident of a link or merge is not open.
     #[error("{reference} is {state}: it can no longer take links or merges")]
     OtherNotOpen {
