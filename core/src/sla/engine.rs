@@ -71,10 +71,11 @@ impl Meter<'_> {
 
     /// Business time from `from` (whose reading was `reading`) to `to`.
     fn elapsed(&mut self, from: Timestamp, reading: Option<Reading>, to: Timestamp) -> Nanos {
-        nanos(match (reading, self.read(to)) {
-            (Some(from), Some(to)) => to.since(from),
-            _ => self.calendar.elapsed(from, to),
-        })
+        match (reading, self.read(to)) {
+            (Some(from), Some(to)) => to.nanos_since(from),
+            _ => None,
+        }
+        .unwrap_or_else(|| nanos(self.calendar.elapsed(from, to)))
     }
 
     /// When `amount` (more than zero) of business time from `from` (read `reading`) is used up.
