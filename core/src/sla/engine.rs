@@ -494,6 +494,7 @@ impl<'p> Engine<'p> {
                 choice = choose(self.policy, index, clock, facts)?;
                 if phase == Phase::NotStarted {
                     run.choice = choice;
+                    run.aim(clock);
                 } else if !new_cycle && choice != run.choice {
                     let restart = clock.on_priority_change == OnPriorityChange::Restart;
                     if restart && choice.priority != run.choice.priority {
@@ -533,8 +534,10 @@ impl<'p> Engine<'p> {
             if mode == Mode::Counting {
                 self.counting |= bit_of;
             }
-            run.choice = choice;
-            run.aim(clock);
+            if new_cycle || choice != run.choice {
+                run.choice = choice;
+                run.aim(clock);
+            }
             run.phase = phase;
             run.mode = mode;
             run.since = at;
