@@ -9,4 +9,5 @@
 //! environment variables: the binary that embeds it decides all of that.
 
 pub mod audit;
+pub mod contract;
 pub mod store;
