@@ -1,0 +1,680 @@
+//! `desk-postgres`: the desk's storage in PostgreSQL, for several desk processes sharing one
+//! database.
+//!
+//! [`PostgresStore::connect`] takes a connection URL (`postgres://user@host:port/db`) and a
+//! schema name: every table lives in that schema (created if missing), so tests, and tenants
+//! sharing a database, keep apart. Connecting applies the migrations ([`schema`]) and refuses a
+//! schema written by a newer desk with [`StoreError::NewerSchema`]. The `pg_trgm` extension must
+//! be installable (it is a trusted extension from PostgreSQL 13: the database owner can create
+//! it) or already installed in `public`.
+//!
+//! Connections come from a pool (deadpool, sixteen at most). Commits run in `READ COMMITTED`
+//! transactions whose version checks take row locks, so concurrent commits to one record are
+//! serialisable: exactly one of several writers expecting a version wins, the others get
+//! [`StoreError::Conflict`]. A transaction PostgreSQL aborts for a deadlock or a serialisation
+//! failure is retried from the start, a few times, before the error is returned.
+
+pub mod schema;
+
+use std::num::NonZeroU32;
+
+use async_trait::async_trait;
+use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Pool, RecyclingMethod};
+use desk::contract::{self, SortKey, time_key};
+use desk::store::{
+    Commit, DeadLetter, Delivery, EventRecord, LegalHold, OutboxItem, OutboxMessage, Page, Query,
+    RecordRow, Redaction, RowKind, Store, StoreError, StoredEvent,
+};
+use desk_core::Timestamp;
+use desk_core::id::{PersonId, RecordId, RecordKind, Reference};
+use desk_sql::{Dialect, RowColumns, Statement, Value, from_json, to_i64, to_json, to_u64};
+use tokio_postgres::error::SqlState;
+use tokio_postgres::types::ToSql;
+use tokio_postgres::{NoTls, Row};
+
+/// The most connections a store opens.
+const POOL_SIZE: usize = 16;
+
+/// How many times a transaction aborted by a deadlock or serialisation failure is retried.
+const RETRIES: usize = 5;
+
+/// A desk store in one schema of a PostgreSQL database. Clones share the pool.
+#[derive(Clone)]
+pub struct PostgresStore {
+    pool: Pool,
+    schema: String,
+}
+
+impl std::fmt::Debug for PostgresStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PostgresStore").field("schema", &self.schema).finish()
+    }
+}
+
+/// Wraps a driver error.
+pub(crate) fn backend(error: impl std::error::Error + Send + Sync + 'static) -> StoreError {
+    StoreError::backend(error)
+}
+
+/// Whether PostgreSQL aborted a transaction that may succeed if run again.
+fn retryable(error: &StoreError) -> bool {
+    let StoreError::Backend(source) = error else { return false };
+    source
+        .downcast_ref::<tokio_postgres::Error>()
+        .and_then(tokio_postgres::Error::code)
+        .is_some_and(|code| {
+            *code == SqlState::T_R_DEADLOCK_DETECTED || *code == SqlState::T_R_SERIALIZATION_FAILURE
+        })
+}
+
+impl PostgresStore {
+    /// Connects to the database at `url` and uses (creating and migrating it if needed) the
+    /// schema `schema`: a lower-case SQL identifier, `[a-z_][a-z0-9_]*`, at most 63 bytes.
+    pub async fn connect(url: &str, schema: &str) -> Result<PostgresStore, StoreError> {
+        let valid = !schema.is_empty()
+            && schema.len() <= 63
+            && schema.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
+            && schema.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+        if !valid {
+            return Err(StoreError::Invalid(format!(
+                "`{schema}` is not a schema name: use a-z, 0-9 and _, starting with a letter or _"
+            )));
+        }
+        let mut config: tokio_postgres::Config = url.parse().map_err(|error| {
+            StoreError::Invalid(format!("`{url}` is not a PostgreSQL URL: {error}"))
+        })?;
+        config.options(format!("-c search_path={schema},public"));
+        let manager = Manager::from_config(
+            config,
+            NoTls,
+            ManagerConfig { recycling_method: RecyclingMethod::Fast },
+        );
+        let pool = Pool::builder(manager).max_size(POOL_SIZE).build().map_err(backend)?;
+        let store = PostgresStore { pool, schema: schema.to_owned() };
+        let mut client = store.client().await?;
+        schema::migrate(&mut client, schema).await?;
+        Ok(store)
+    }
+
+    /// The schema this store uses.
+    pub fn schema(&self) -> &str {
+        &self.schema
+    }
+
+    /// Drops the store's schema and everything in it (for tests and removed tenants).
+    pub async fn drop_schema(self) -> Result<(), StoreError> {
+        let client = self.client().await?;
+        client
+            .batch_execute(&format!("DROP SCHEMA IF EXISTS {} CASCADE", self.schema))
+            .await
+            .map_err(backend)
+    }
+
+    async fn client(&self) -> Result<deadpool_postgres::Object, StoreError> {
+        self.pool.get().await.map_err(backend)
+    }
+
+    /// Runs a query on a pooled connection.
+    async fn fetch(
+        &self,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Vec<Row>, StoreError> {
+        query(&self.client().await?, sql, params).await
+    }
+}
+
+/// PostgreSQL's flavour of the shared query SQL.
+struct Postgres;
+
+impl Dialect for Postgres {
+    fn placeholder(&self, n: usize) -> String {
+        format!("${n}")
+    }
+
+    fn boolean(&self, value: bool) -> &'static str {
+        if value { "TRUE" } else { "FALSE" }
+    }
+
+    fn contains_words(&self, words: &[String], statement: &mut Statement) -> String {
+        let conditions: Vec<String> = words
+            .iter()
+            .map(|word| {
+                let mut pattern = String::from("%");
+                for c in word.chars() {
+                    if matches!(c, '%' | '_' | '\\') {
+                        pattern.push('\\');
+                    }
+                    pattern.push(c);
+                }
+                pattern.push('%');
+                format!("r.search LIKE {}", statement.bind(self, Value::Text(pattern)))
+            })
+            .collect();
+        conditions.join(" AND ")
+    }
+}
+
+fn sql_params(params: &[Value]) -> Vec<&(dyn ToSql + Sync)> {
+    params
+        .iter()
+        .map(|value| match value {
+            Value::Int(n) => n as &(dyn ToSql + Sync),
+            Value::Text(text) => text as &(dyn ToSql + Sync),
+        })
+        .collect()
+}
+
+fn record_id(text: &str) -> Result<RecordId, StoreError> {
+    text.parse().map_err(|error| StoreError::Corrupt(format!("record id `{text}`: {error}")))
+}
+
+fn stored_events(rows: Vec<Row>) -> Result<Vec<StoredEvent>, StoreError> {
+    rows.iter().map(|row| desk_sql::stored_event(row.get(0), row.get(1))).collect()
+}
+
+fn ids(rows: Vec<Row>) -> Result<Vec<RecordId>, StoreError> {
+    rows.iter().map(|row| record_id(row.get(0))).collect()
+}
+
+async fn query(
+    client: &impl GenericClient,
+    sql: &str,
+    params: &[&(dyn ToSql + Sync)],
+) -> Result<Vec<Row>, StoreError> {
+    let statement = client.prepare_cached(sql).await.map_err(backend)?;
+    client.query(&statement, params).await.map_err(backend)
+}
+
+async fn execute(
+    client: &impl GenericClient,
+    sql: &str,
+    params: &[&(dyn ToSql + Sync)],
+) -> Result<u64, StoreError> {
+    let statement = client.prepare_cached(sql).await.map_err(backend)?;
+    client.execute(&statement, params).await.map_err(backend)
+}
+
+/// The version of `record`, locking its stream row until the transaction ends.
+async fn locked_version(client: &impl GenericClient, record: &str) -> Result<u64, StoreError> {
+    let rows =
+        query(client, "SELECT version FROM streams WHERE record_id = $1 FOR UPDATE", &[&record])
+            .await?;
+    to_u64(rows.first().map_or(0, |row| row.get(0)))
+}
+
+/// Whether `record` has a history or a row, locking its row until the transaction ends.
+async fn locked_exists(client: &impl GenericClient, record: &str) -> Result<bool, StoreError> {
+    let version = locked_version(client, record).await?;
+    let row = query(client, "SELECT 1 FROM rows WHERE id = $1 FOR UPDATE", &[&record]).await?;
+    Ok(version > 0 || !row.is_empty())
+}
+
+/// Refuses a record under hold ([`StoreError::OnHold`]) or unknown ([`StoreError::NotFound`]).
+async fn check_no_hold(client: &impl GenericClient, record: &RecordId) -> Result<(), StoreError> {
+    let id = record.to_string();
+    if !locked_exists(client, &id).await? {
+        return Err(StoreError::NotFound(record.clone()));
+    }
+    if !query(client, "SELECT 1 FROM holds WHERE record_id = $1", &[&id]).await?.is_empty() {
+        return Err(StoreError::OnHold(record.clone()));
+    }
+    Ok(())
+}
+
+async fn write_row(client: &impl GenericClient, row: &RecordRow) -> Result<(), StoreError> {
+    let c = RowColumns::of(row)?;
+    execute(
+        client,
+        "INSERT INTO rows (id, sort_key, kind, version, status, open, team, tier, agent, requester,
+             prio_rank, due_key, warned, breached, created_key, updated_key, closed_key, wake_key,
+             search, row_json)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
+             $19, $20)
+         ON CONFLICT (id) DO UPDATE SET version = excluded.version, status = excluded.status,
+             open = excluded.open, team = excluded.team, tier = excluded.tier,
+             agent = excluded.agent, requester = excluded.requester,
+             prio_rank = excluded.prio_rank, due_key = excluded.due_key,
+             warned = excluded.warned, breached = excluded.breached,
+             created_key = excluded.created_key, updated_key = excluded.updated_key,
+             closed_key = excluded.closed_key, wake_key = excluded.wake_key,
+             search = excluded.search, row_json = excluded.row_json",
+        &[
+            &c.id,
+            &c.sort_key,
+            &c.kind,
+            &c.version,
+            &c.status,
+            &c.open,
+            &c.team,
+            &c.tier,
+            &c.agent,
+            &c.requester,
+            &c.prio_rank,
+            &c.due_key,
+            &c.warned,
+            &c.breached,
+            &c.created_key,
+            &c.updated_key,
+            &c.closed_key,
+            &c.wake_key,
+            &c.search,
+            &c.row_json,
+        ],
+    )
+    .await?;
+    execute(client, "DELETE FROM row_people WHERE record_id = $1", &[&c.id]).await?;
+    execute(client, "DELETE FROM row_cis WHERE record_id = $1", &[&c.id]).await?;
+    execute(
+        client,
+        "INSERT INTO row_people (person, record_id) SELECT unnest($1::text[]), $2",
+        &[&c.people, &c.id],
+    )
+    .await?;
+    execute(
+        client,
+        "INSERT INTO row_cis (ci, record_id) SELECT unnest($1::text[]), $2",
+        &[&c.cis, &c.id],
+    )
+    .await?;
+    Ok(())
+}
+
+async fn delete_row(client: &impl GenericClient, record: &str) -> Result<(), StoreError> {
+    for sql in [
+        "DELETE FROM rows WHERE id = $1",
+        "DELETE FROM row_people WHERE record_id = $1",
+        "DELETE FROM row_cis WHERE record_id = $1",
+    ] {
+        execute(client, sql, &[&record]).await?;
+    }
+    Ok(())
+}
+
+/// Writes `commit` in `tx` (without committing it).
+async fn commit_in(tx: &impl GenericClient, commit: &Commit) -> Result<(), StoreError> {
+    let mut events: Vec<(String, &EventRecord)> = Vec::new();
+    for append in &commit.appends {
+        let record = append.record.to_string();
+        let conflict = |actual| StoreError::Conflict {
+            record: append.record.clone(),
+            expected: append.expected_version,
+            actual,
+        };
+        if append.events.is_empty() {
+            let actual = locked_version(tx, &record).await?;
+            if actual != append.expected_version {
+                return Err(conflict(actual));
+            }
+            continue;
+        }
+        let expected = to_i64(append.expected_version)?;
+        let version = to_i64(append.expected_version + append.events.len() as u64)?;
+        let moved = if expected == 0 {
+            execute(
+                tx,
+                "INSERT INTO streams (record_id, version) VALUES ($1, $2)
+                 ON CONFLICT (record_id) DO NOTHING",
+                &[&record, &version],
+            )
+            .await?
+        } else {
+            execute(
+                tx,
+                "UPDATE streams SET version = $3 WHERE record_id = $1 AND version = $2",
+                &[&record, &expected, &version],
+            )
+            .await?
+        };
+        if moved == 0 {
+            return Err(conflict(locked_version(tx, &record).await?));
+        }
+        events.extend(append.events.iter().map(|event| (record.clone(), event)));
+    }
+    for row in &commit.rows {
+        write_row(tx, row).await?;
+    }
+    for message in &commit.outbox {
+        execute(
+            tx,
+            "INSERT INTO outbox (key, record_id, message_json, state)
+             VALUES ($1, $2, $3, 'waiting') ON CONFLICT (key) DO NOTHING",
+            &[&message.key, &message.record.to_string(), &to_json(message)?],
+        )
+        .await?;
+    }
+    if events.is_empty() {
+        return Ok(());
+    }
+    // Last, so that the lock on the position counter is held as briefly as possible, and
+    // events take positions in the order their transactions commit.
+    let count = to_i64(events.len() as u64)?;
+    let last: i64 = query(tx, "UPDATE positions SET last = last + $1 RETURNING last", &[&count])
+        .await?
+        .first()
+        .map(|row| row.get(0))
+        .ok_or_else(|| StoreError::Corrupt("the position counter is missing".to_owned()))?;
+    let mut positions = Vec::with_capacity(events.len());
+    let mut records = Vec::with_capacity(events.len());
+    let mut seqs = Vec::with_capacity(events.len());
+    let mut jsons = Vec::with_capacity(events.len());
+    for (n, (record, event)) in events.into_iter().enumerate() {
+        positions.push(last - count + 1 + n as i64);
+        records.push(record);
+        seqs.push(to_i64(event.seq)?);
+        jsons.push(to_json(event)?);
+    }
+    execute(
+        tx,
+        "INSERT INTO events (position, record_id, seq, event_json)
+         SELECT * FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::text[])",
+        &[&positions, &records, &seqs, &jsons],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Anonymises one record in `tx` (without committing it).
+async fn redact_in(tx: &impl GenericClient, redaction: &Redaction) -> Result<(), StoreError> {
+    let record = redaction.record.to_string();
+    check_no_hold(tx, &redaction.record).await?;
+    contract::check_redaction_version(redaction, locked_version(tx, &record).await?)?;
+    let target = redaction.rename.as_ref().map_or_else(|| record.clone(), ToString::to_string);
+    if target != record && locked_exists(tx, &target).await? {
+        return Err(StoreError::Invalid(format!(
+            "{record} cannot be renamed to {target}, which exists"
+        )));
+    }
+    let events =
+        query(tx, "SELECT seq, event_json FROM events WHERE record_id = $1", &[&record]).await?;
+    for row in events {
+        let seq: i64 = row.get(0);
+        let mut event: EventRecord = from_json(row.get(1))?;
+        if contract::redact_event(&mut event, redaction) {
+            execute(
+                tx,
+                "UPDATE events SET record_id = $1, event_json = $2 WHERE record_id = $3 AND seq = $4",
+                &[&target, &to_json(&event)?, &record, &seq],
+            )
+            .await?;
+        }
+    }
+    execute(tx, "UPDATE streams SET record_id = $1 WHERE record_id = $2", &[&target, &record])
+        .await?;
+    delete_row(tx, &record).await?;
+    write_row(tx, &redaction.row).await
+}
+
+#[async_trait]
+impl Store for PostgresStore {
+    async fn allocate(&self, kind: RecordKind) -> Result<Reference, StoreError> {
+        let sql = format!("SELECT nextval('{}')", schema::sequence(kind));
+        let number: i64 = self
+            .fetch(&sql, &[])
+            .await?
+            .first()
+            .map(|row| row.get(0))
+            .ok_or_else(|| StoreError::Corrupt(format!("no value from {sql}")))?;
+        u32::try_from(number)
+            .ok()
+            .and_then(NonZeroU32::new)
+            .map(|number| Reference::new(kind, number))
+            .ok_or_else(|| StoreError::Invalid(format!("no {} references are left", kind.noun())))
+    }
+
+    async fn history(&self, record: &RecordId) -> Result<Vec<StoredEvent>, StoreError> {
+        let rows = self
+            .fetch(
+                "SELECT position, event_json FROM events WHERE record_id = $1 ORDER BY seq",
+                &[&record.to_string()],
+            )
+            .await?;
+        stored_events(rows)
+    }
+
+    async fn commit(&self, commit: Commit) -> Result<(), StoreError> {
+        contract::check_commit(&commit)?;
+        let mut client = self.client().await?;
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let tx = client.transaction().await.map_err(backend)?;
+            let result = match commit_in(&tx, &commit).await {
+                Ok(()) => tx.commit().await.map_err(backend),
+                Err(error) => Err(error),
+            };
+            match result {
+                Err(error) if attempt < RETRIES && retryable(&error) => continue,
+                result => return result,
+            }
+        }
+    }
+
+    async fn row(&self, record: &RecordId) -> Result<Option<RecordRow>, StoreError> {
+        let rows =
+            self.fetch("SELECT row_json FROM rows WHERE id = $1", &[&record.to_string()]).await?;
+        rows.first().map(|row| from_json(row.get(0))).transpose()
+    }
+
+    async fn query(&self, query: &Query) -> Result<Page, StoreError> {
+        let statement = desk_sql::select_page(&Postgres, query, "r.row_json")?;
+        let rows = self.fetch(&statement.sql, &sql_params(&statement.params)).await?;
+        let keyed = rows
+            .iter()
+            .map(|row| {
+                let row: RecordRow = from_json(row.get(0))?;
+                Ok((SortKey::of(query.order, &row), row))
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        Ok(contract::paginate(query, keyed))
+    }
+
+    async fn events_after(
+        &self,
+        position: u64,
+        limit: u32,
+    ) -> Result<Vec<StoredEvent>, StoreError> {
+        let rows = self.fetch(
+            "SELECT position, event_json FROM events WHERE position > $1 ORDER BY position LIMIT $2",
+            &[&to_i64(position)?, &i64::from(limit)],
+        )
+        .await?;
+        stored_events(rows)
+    }
+
+    async fn next_wake(&self) -> Result<Option<Timestamp>, StoreError> {
+        let rows = self.fetch(
+            "SELECT row_json FROM rows WHERE wake_key IS NOT NULL ORDER BY wake_key, sort_key LIMIT 1",
+            &[],
+        )
+        .await?;
+        let row: Option<RecordRow> = rows.first().map(|row| from_json(row.get(0))).transpose()?;
+        Ok(row.and_then(|row| row.wake_at))
+    }
+
+    async fn due(&self, now: Timestamp, limit: u32) -> Result<Vec<RecordId>, StoreError> {
+        let rows = self
+            .fetch(
+                "SELECT id FROM rows WHERE wake_key <= $1 ORDER BY wake_key, sort_key LIMIT $2",
+                &[&time_key(now), &i64::from(limit)],
+            )
+            .await?;
+        ids(rows)
+    }
+
+    async fn claim_outbox(
+        &self,
+        now: Timestamp,
+        lease_until: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<OutboxItem>, StoreError> {
+        let mut rows = self
+            .fetch(
+                "UPDATE outbox o SET attempts = o.attempts + 1, lease_key = $2
+             FROM (SELECT seq FROM outbox
+                   WHERE state = 'waiting' AND (ready_key IS NULL OR ready_key <= $1)
+                     AND (lease_key IS NULL OR lease_key <= $1)
+                   ORDER BY seq LIMIT $3 FOR UPDATE SKIP LOCKED) claimed
+             WHERE o.seq = claimed.seq
+             RETURNING o.seq, o.message_json, o.attempts",
+                &[&time_key(now), &time_key(lease_until), &i64::from(limit)],
+            )
+            .await?;
+        rows.sort_by_key(|row| row.get::<_, i64>(0));
+        rows.iter()
+            .map(|row| {
+                let message: OutboxMessage = from_json(row.get(1))?;
+                let attempts: i64 = row.get(2);
+                let attempts = u32::try_from(attempts)
+                    .map_err(|_| StoreError::Corrupt(format!("{attempts} attempts")))?;
+                Ok(OutboxItem { message, attempts })
+            })
+            .collect()
+    }
+
+    async fn settle_outbox(
+        &self,
+        key: &str,
+        delivery: Delivery,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        let client = self.client().await?;
+        match delivery {
+            Delivery::Delivered => {
+                execute(
+                    &client,
+                    "UPDATE outbox SET state = 'delivered', lease_key = NULL
+                     WHERE key = $1 AND state = 'waiting'",
+                    &[&key],
+                )
+                .await
+            }
+            Delivery::Retry { error, retry_at } => {
+                execute(
+                    &client,
+                    "UPDATE outbox SET ready_key = $2, lease_key = NULL, error = $3
+                     WHERE key = $1 AND state = 'waiting'",
+                    &[&key, &time_key(retry_at), &error],
+                )
+                .await
+            }
+            Delivery::Dead { error } => {
+                execute(
+                    &client,
+                    "UPDATE outbox SET state = 'dead', lease_key = NULL, error = $2,
+                         dead_key = $3, dead_at = $4
+                     WHERE key = $1 AND state = 'waiting'",
+                    &[&key, &error, &time_key(now), &to_json(&now)?],
+                )
+                .await
+            }
+        }
+        .map(|_| ())
+    }
+
+    async fn dead_letters(&self, limit: u32) -> Result<Vec<DeadLetter>, StoreError> {
+        let rows = self
+            .fetch(
+                "SELECT message_json, attempts, error, dead_at FROM outbox
+             WHERE state = 'dead' ORDER BY dead_key, seq LIMIT $1",
+                &[&i64::from(limit)],
+            )
+            .await?;
+        rows.iter()
+            .map(|row| {
+                let attempts: i64 = row.get(1);
+                Ok(DeadLetter {
+                    message: from_json(row.get(0))?,
+                    attempts: u32::try_from(attempts)
+                        .map_err(|_| StoreError::Corrupt(format!("{attempts} attempts")))?,
+                    error: row.get(2),
+                    dead_at: from_json(row.get(3))?,
+                })
+            })
+            .collect()
+    }
+
+    async fn mentioning(&self, person: &PersonId) -> Result<Vec<RecordId>, StoreError> {
+        let rows = self
+            .fetch(
+                "SELECT r.id FROM row_people p JOIN rows r ON r.id = p.record_id
+             WHERE p.person = $1 ORDER BY r.sort_key",
+                &[&person.as_str()],
+            )
+            .await?;
+        ids(rows)
+    }
+
+    async fn redact(&self, redaction: Redaction) -> Result<(), StoreError> {
+        contract::check_redaction(&redaction)?;
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(backend)?;
+        redact_in(&tx, &redaction).await?;
+        tx.commit().await.map_err(backend)
+    }
+
+    async fn closed_before(
+        &self,
+        kind: RowKind,
+        cutoff: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<RecordId>, StoreError> {
+        let rows = self
+            .fetch(
+                "SELECT r.id FROM rows r
+             WHERE r.kind = $1 AND r.closed_key < $2
+               AND NOT EXISTS (SELECT 1 FROM holds h WHERE h.record_id = r.id)
+             ORDER BY r.closed_key, r.sort_key LIMIT $3",
+                &[&kind.as_str(), &time_key(cutoff), &i64::from(limit)],
+            )
+            .await?;
+        ids(rows)
+    }
+
+    async fn delete(&self, record: &RecordId) -> Result<(), StoreError> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(backend)?;
+        check_no_hold(&tx, record).await?;
+        let id = record.to_string();
+        for sql in [
+            "DELETE FROM events WHERE record_id = $1",
+            "DELETE FROM streams WHERE record_id = $1",
+            "DELETE FROM outbox WHERE record_id = $1",
+        ] {
+            execute(&tx, sql, &[&id]).await?;
+        }
+        delete_row(&tx, &id).await?;
+        tx.commit().await.map_err(backend)
+    }
+
+    async fn place_hold(&self, hold: LegalHold) -> Result<(), StoreError> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(backend)?;
+        let id = hold.record.to_string();
+        if !locked_exists(&tx, &id).await? {
+            return Err(StoreError::NotFound(hold.record));
+        }
+        execute(
+            &tx,
+            "INSERT INTO holds (record_id, hold_json) VALUES ($1, $2)
+             ON CONFLICT (record_id) DO UPDATE SET hold_json = excluded.hold_json",
+            &[&id, &to_json(&hold)?],
+        )
+        .await?;
+        tx.commit().await.map_err(backend)
+    }
+
+    async fn release_hold(&self, record: &RecordId) -> Result<(), StoreError> {
+        let client = self.client().await?;
+        execute(&client, "DELETE FROM holds WHERE record_id = $1", &[&record.to_string()])
+            .await
+            .map(|_| ())
+    }
+
+    async fn hold(&self, record: &RecordId) -> Result<Option<LegalHold>, StoreError> {
+        let rows = self
+            .fetch("SELECT hold_json FROM holds WHERE record_id = $1", &[&record.to_string()])
+            .await?;
+        rows.first().map(|row| from_json(row.get(0))).transpose()
+    }
+}
