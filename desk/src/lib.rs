@@ -7,7 +7,29 @@
 //!
 //! The crate emits `tracing` events and never installs a subscriber, starts a runtime or reads
 //! environment variables: the binary that embeds it decides all of that.
+//!
+//! ## Map
+//! - [`Desk`] (built with [`Desk::builder`]): every command of every record type, typed
+//!   (`open_incident`, `execute_incident`, `submit_request`, …), with optimistic concurrency;
+//!   reads; audit checks.
+//! - Ports: [`store::Store`] (storage), [`clock::Clock`] (time), [`routing::Router`] (who works a
+//!   new incident), [`outbox::Notifier`] (delivery).
+//! - [`outbox`]: the notification topics and payloads, and the [`outbox::Dispatcher`].
+//! - [`audit`]: the per-record hash chain.
 
 pub mod audit;
+pub mod clock;
 pub mod contract;
+mod desk;
+mod error;
+pub mod gdpr;
+pub mod outbox;
+pub mod queries;
+mod records;
+pub mod routing;
 pub mod store;
+pub mod timers;
+
+pub use crate::desk::{AuditSummary, Desk, DeskBuilder, Outcome, Versioned};
+pub use crate::error::Error;
+pub use crate::records::{LodgeComplaint, LogProblem, OpenIncident, SubmitRequest};
