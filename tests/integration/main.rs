@@ -5,6 +5,8 @@
 // Test code fails loudly: a panic with the reason is the assertion.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
+mod desk_incidents;
+mod desk_support;
 mod storage_concurrency;
 mod storage_contract;
 mod storage_model;
