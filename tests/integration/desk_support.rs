@@ -68,15 +68,6 @@ impl Fixture {
         Fixture { desk, clock }
     }
 
-    /// Another desk (as another process would run) on the same store and clock.
-    pub(crate) fn twin(&self) -> Desk {
-        Desk::builder(Arc::clone(self.desk.store()))
-            .config(self.desk.config().clone())
-            .clock(Arc::new(self.clock.clone()))
-            .build()
-            .expect("the configuration is valid")
-    }
-
     /// Kim Lee (line manager Raj Shah), Raj Shah, Councillor Jo Brown (a VIP), and the agents
     /// Asha Patel (service desk) and Rhys Evans (desk-side, its lead).
     async fn register_people(&self) {

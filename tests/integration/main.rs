@@ -5,7 +5,10 @@
 // Test code fails loudly: a panic with the reason is the assertion.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
+mod desk_audit;
+mod desk_gdpr;
 mod desk_incidents;
+mod desk_outbox;
 mod desk_support;
 mod storage_concurrency;
 mod storage_contract;
