@@ -65,7 +65,6 @@ impl RecordType for Requester {
             open: self.status() == requester::Status::Active,
             title: self.name().to_owned(),
             body,
-            requester: Some(self.person().clone()),
             closed_at: self.left_at(),
             ..Projection::default()
         }
@@ -104,7 +103,6 @@ impl RecordType for Agent {
             open: active,
             title: self.name().to_owned(),
             body: self.teams().iter().map(|t| t.as_str()).collect::<Vec<_>>().join(" "),
-            agent: Some(self.person().clone()),
             closed_at: if active {
                 None
             } else {
