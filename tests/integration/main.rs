@@ -6,6 +6,7 @@
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
 mod desk_audit;
+mod desk_crash;
 mod desk_gdpr;
 mod desk_incidents;
 mod desk_outbox;
