@@ -8,9 +8,12 @@
 //! tier, by agent, or all open rows) is an index on `(scope, open, prio_rank, due_key,
 //! sort_key)`, so a page is read in order and stops after `limit` rows; at-risk and due
 //! queries walk `(open, due_key, sort_key)`; a requester's records `(requester,
-//! created_key, sort_key)`. Text search uses an FTS5 table with the trigram tokenizer over the
-//! lower-cased `search` column (substring search, case folded by `desk::contract`), kept in
-//! step with `rows` by triggers.
+//! created_key, sort_key)`. The rows' JSON lives apart in `row_bodies`, so that `rows` stays
+//! narrow. Text search uses a contentless FTS5 table (`row_search`) holding each row's words
+//! as `desk::contract::row_terms` cut them, separated by spaces: its `ascii` tokenizer splits
+//! on exactly those spaces (non-ASCII characters are word characters to it), so the index
+//! holds the contract's words unchanged; `detail=none` and prefix indexes of two and three
+//! characters keep it small and prefix queries quick.
 
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
 
@@ -62,8 +65,11 @@ CREATE TABLE rows (
     created_key INTEGER NOT NULL,
     updated_key INTEGER NOT NULL,
     closed_key INTEGER,
-    wake_key INTEGER,
-    search TEXT NOT NULL,
+    wake_key INTEGER
+) STRICT;
+
+CREATE TABLE row_bodies (
+    rowid INTEGER PRIMARY KEY,
     row_json TEXT NOT NULL
 ) STRICT;
 
@@ -81,22 +87,13 @@ CREATE INDEX rows_wake ON rows (wake_key, sort_key) WHERE wake_key IS NOT NULL;
 CREATE INDEX rows_closed ON rows (kind, closed_key, sort_key) WHERE closed_key IS NOT NULL;
 
 CREATE VIRTUAL TABLE row_search USING fts5 (
-    search,
-    content = 'rows',
-    content_rowid = 'rowid',
-    tokenize = 'trigram case_sensitive 1'
+    terms,
+    content = '',
+    contentless_delete = 1,
+    tokenize = 'ascii',
+    detail = none,
+    prefix = '2 3'
 );
-
-CREATE TRIGGER rows_search_insert AFTER INSERT ON rows BEGIN
-    INSERT INTO row_search (rowid, search) VALUES (new.rowid, new.search);
-END;
-CREATE TRIGGER rows_search_delete AFTER DELETE ON rows BEGIN
-    INSERT INTO row_search (row_search, rowid, search) VALUES ('delete', old.rowid, old.search);
-END;
-CREATE TRIGGER rows_search_update AFTER UPDATE OF search ON rows BEGIN
-    INSERT INTO row_search (row_search, rowid, search) VALUES ('delete', old.rowid, old.search);
-    INSERT INTO row_search (rowid, search) VALUES (new.rowid, new.search);
-END;
 
 CREATE TABLE row_people (
     person TEXT NOT NULL,
@@ -219,7 +216,7 @@ mod tests {
     }
 
     #[test]
-    fn the_bundled_sqlite_has_fts5_with_the_trigram_tokenizer() {
+    fn the_bundled_sqlite_has_fts5_with_contentless_delete() {
         let connection = Connection::open_in_memory().unwrap();
         let fts5: bool = connection
             .query_row("SELECT sqlite_compileoption_used('ENABLE_FTS5')", [], |row| row.get(0))
@@ -227,7 +224,9 @@ mod tests {
         assert!(fts5);
         connection
             .execute_batch(
-                "CREATE VIRTUAL TABLE t USING fts5(x, tokenize = 'trigram case_sensitive 1')",
+                "CREATE VIRTUAL TABLE t USING fts5(x, content = '', contentless_delete = 1);
+                 INSERT INTO t (rowid, x) VALUES (1, 'siân evans');
+                 DELETE FROM t WHERE rowid = 1;",
             )
             .unwrap();
     }
