@@ -275,7 +275,7 @@ fn shapes() -> Vec<(&'static str, Box<dyn Fn(u64) -> Query>)> {
             }),
         ),
         (
-            "text: two words",
+            "text: 5 common words",
             Box::new(move |n| Query {
                 filter: Filter {
                     text: Some(format!("{} {}", OBJECTS[n as usize % 16], SITES[n as usize % 6])),
@@ -369,12 +369,12 @@ fn main() {
         rt.block_on(populate(sqlite.as_ref(), size));
         stores.push(("sqlite".to_owned(), size, sqlite));
         if let Some(url) = &postgres {
-            let pg: Arc<dyn Store> = Arc::new(
-                rt.block_on(PostgresStore::connect(url, &format!("bench_{size}")))
-                    .expect("PostgreSQL connects"),
-            );
-            rt.block_on(populate(pg.as_ref(), size));
-            stores.push(("postgres".to_owned(), size, pg));
+            let pg = rt
+                .block_on(PostgresStore::connect(url, &format!("bench_{size}")))
+                .expect("PostgreSQL connects");
+            rt.block_on(populate(&pg, size));
+            rt.block_on(pg.analyze()).expect("statistics are refreshed");
+            stores.push(("postgres".to_owned(), size, Arc::new(pg)));
         }
     }
 
