@@ -4,10 +4,13 @@
 //! could otherwise drift apart, and the in-memory adapter uses it directly as the reference the
 //! others are tested against:
 //!
-//! - **What a filter matches**: [`Filter::matches`]. Text search is case-insensitive substring
-//!   search: every whitespace-separated word of the query must occur in the row's title or
-//!   body ([`search_text`], [`search_words`]), so `print` finds "Printer jammed". The lowering
-//!   is Rust's, done here, so every backend matches exactly the same rows.
+//! - **What a filter matches**: [`Filter::matches`]. Text search matches words by prefix: the
+//!   query and the row's title and body are lower-cased and cut into words, runs of letters and
+//!   digits ([`search_terms`]); every word of the query must begin some word of the row. So
+//!   `print` finds "Printer jammed", `ws-01234` finds host WS-01234 and `siân` finds "Siân
+//!   Evans", while `connect` does not find "AnyConnect". The words are cut here, in Rust, and
+//!   stored: databases index them as they are (SQLite's FTS5 and PostgreSQL's `tsvector`),
+//!   so every backend matches exactly the same rows.
 //! - **How rows order**: [`SortKey`]. Orders compare integers and end with the record's
 //!   [`id_key`], so they are total; a missing priority or due time sorts last. Instants are
 //!   nanoseconds since 1970 ([`time_key`]), so SQL adapters index plain integers.
@@ -74,23 +77,37 @@ pub fn id_key(id: &RecordId) -> String {
     }
 }
 
-/// The text a row is searched in: its title and body, lower-cased.
-pub fn search_text(title: &str, body: &str) -> String {
-    let mut text = title.to_lowercase();
-    text.push('\n');
-    text.push_str(&body.to_lowercase());
-    text
-}
+/// The longest word text search keeps, in characters (longer words are cut to it).
+pub const MAX_TERM_CHARS: usize = 64;
 
-/// The words of a search, lower-cased, without repeats. No words matches every row.
-pub fn search_words(text: &str) -> Vec<String> {
-    let mut words: Vec<String> = Vec::new();
-    for word in text.split_whitespace().map(str::to_lowercase) {
-        if !words.contains(&word) {
-            words.push(word);
+/// The most distinct words of a row that text search indexes (the first ones).
+pub const MAX_TERMS: usize = 2_000;
+
+/// The words of `text` as text search sees them: lower-cased, then cut into runs of letters
+/// and digits (`char::is_alphanumeric`), each cut to [`MAX_TERM_CHARS`], without repeats, at
+/// most [`MAX_TERMS`], in order of first appearance.
+pub fn search_terms(text: &str) -> Vec<String> {
+    let lower = text.to_lowercase();
+    let mut terms: Vec<String> = Vec::new();
+    for word in lower.split(|c: char| !c.is_alphanumeric()).filter(|word| !word.is_empty()) {
+        let term: String = word.chars().take(MAX_TERM_CHARS).collect();
+        if !terms.contains(&term) {
+            if terms.len() == MAX_TERMS {
+                break;
+            }
+            terms.push(term);
         }
     }
-    words
+    terms
+}
+
+/// The words of a row that text search matches: those of its title, then of its body.
+pub fn row_terms(row: &RecordRow) -> Vec<String> {
+    let mut text = String::with_capacity(row.title.len() + row.body.len() + 1);
+    text.push_str(&row.title);
+    text.push('\n');
+    text.push_str(&row.body);
+    search_terms(&text)
 }
 
 /// The key the SLA due time of a row sorts by.
@@ -111,8 +128,10 @@ impl Filter {
             && wanted(&self.requester, &row.requester)
             && self.ci.is_none_or(|ci| row.cis.contains(&ci))
             && self.text.as_deref().is_none_or(|text| {
-                let haystack = search_text(&row.title, &row.body);
-                search_words(text).iter().all(|word| haystack.contains(word.as_str()))
+                let terms = row_terms(row);
+                search_terms(text)
+                    .iter()
+                    .all(|word| terms.iter().any(|term| term.starts_with(word)))
             })
             && self.at_risk_before.is_none_or(|before| {
                 row.open && (row.sla.warned || due_key(row) < time_key(before))
@@ -495,13 +514,29 @@ mod tests {
     }
 
     #[test]
-    fn text_search_finds_every_word_as_a_substring_in_any_case() {
+    fn text_search_finds_every_word_as_a_word_prefix_in_any_case() {
         let row = row("INC-000001", None, None);
         let search =
             |text: &str| Filter { text: Some(text.into()), ..Filter::default() }.matches(&row);
         assert!(search("print laserjet"));
         assert!(search("  13.2   FLOOR "));
+        assert!(search("hp-laser"));
         assert!(search(""));
+        assert!(search("!!"));
         assert!(!search("printer scanner"));
+        assert!(!search("jet"));
+    }
+
+    #[test]
+    fn search_terms_are_lower_case_runs_of_letters_and_digits() {
+        assert_eq!(
+            search_terms("Siân's PC-0042, ERROR 13.2!"),
+            ["siân", "s", "pc", "0042", "error", "13", "2"]
+        );
+        assert_eq!(search_terms("a a A"), ["a"]);
+        let long = "x".repeat(100);
+        assert_eq!(search_terms(&long), ["x".repeat(MAX_TERM_CHARS)]);
+        let many: String = (0..3_000).map(|n| format!("w{n} ")).collect();
+        assert_eq!(search_terms(&many).len(), MAX_TERMS);
     }
 }

@@ -21,7 +21,7 @@ desk_tests::for_each_backend!(
     a_malformed_commit_is_refused_whole,
     references_are_never_reused,
     queries_filter_by_every_field,
-    text_search_finds_substrings_in_any_case,
+    text_search_finds_word_prefixes_in_any_case,
     pages_follow_each_order_without_gaps_or_repeats,
     a_cursor_belongs_to_its_order,
     the_outbox_leases_retries_and_gives_up,
@@ -324,13 +324,13 @@ async fn queries_filter_by_every_field(h: Harness) -> Harness {
     h
 }
 
-async fn text_search_finds_substrings_in_any_case(h: Harness) -> Harness {
+async fn text_search_finds_word_prefixes_in_any_case(h: Harness) -> Harness {
     let store = h.store();
     let texts = [
         ("VPN drops every 10 minutes", "Remote worker on 50% FTE; Cisco AnyConnect"),
         ("Printer jam", "Floor 2, HP LaserJet, error 13.2"),
         ("Password reset", "User locked out of payroll_system after \"3 tries\""),
-        ("Ünïcode Straße", "Naïve café"),
+        ("Siân Evans: Ünïcode Straße", "Naïve café"),
     ];
     for (n, (title, body)) in texts.iter().enumerate() {
         let mut r = row(&incident(n as u32 + 1), 1);
@@ -339,18 +339,45 @@ async fn text_search_finds_substrings_in_any_case(h: Harness) -> Harness {
         create(store, r, 1).await;
     }
     let search = |text: &str| Filter { text: Some(text.into()), ..Filter::default() };
+    let none: [&str; 0] = [];
     assert_eq!(find(store, search("vpn")).await, ["INC-000001"]);
     assert_eq!(find(store, search("LASERJET jam")).await, ["INC-000002"]);
     assert_eq!(find(store, search("anyconn minutes")).await, ["INC-000001"]);
+    assert_eq!(find(store, search("connect")).await, none);
     assert_eq!(find(store, search("13.2")).await, ["INC-000002"]);
     assert_eq!(find(store, search("50%")).await, ["INC-000001"]);
-    assert_eq!(find(store, search("r_s")).await, Vec::<String>::new());
-    assert_eq!(find(store, search("payroll_")).await, ["INC-000003"]);
+    assert_eq!(find(store, search("payroll_system")).await, ["INC-000003"]);
+    assert_eq!(find(store, search("sys")).await, ["INC-000003"]);
     assert_eq!(find(store, search("\"3")).await, ["INC-000003"]);
     assert_eq!(find(store, search("2,")).await, ["INC-000002"]);
     assert_eq!(find(store, search("straße CAFÉ")).await, ["INC-000004"]);
-    assert_eq!(find(store, search("printer vpn")).await, Vec::<String>::new());
+    assert_eq!(find(store, search("SIÂN")).await, ["INC-000004"]);
+    assert_eq!(find(store, search("sian")).await, none);
+    assert_eq!(find(store, search("printer vpn")).await, none);
     assert_eq!(find(store, search("   ")).await.len(), 4);
+    assert_eq!(find(store, search("!!")).await.len(), 4);
+
+    // Searches of open rows alone follow rows as they close.
+    let mut closed = store.row(&incident(1)).await.expect("row").expect("a row");
+    closed.open = false;
+    closed.status = "closed".into();
+    store.commit(Commit { rows: vec![closed], ..Commit::default() }).await.expect("commit");
+    let open = |text: &str| Filter { open: Some(true), ..search(text) };
+    assert_eq!(find(store, search("vpn")).await, ["INC-000001"]);
+    assert_eq!(find(store, open("vpn")).await, none);
+    assert_eq!(find(store, open("siân")).await, ["INC-000004"]);
+    let at_risk = Filter { at_risk_before: Some(at(0)), ..search("v") };
+    assert_eq!(find(store, at_risk).await, none);
+
+    // Search follows the row as it changes.
+    let mut renamed = row(&incident(2), 1);
+    renamed.title = "Scanner fault".into();
+    renamed.body = String::new();
+    store.commit(Commit { rows: vec![renamed], ..Commit::default() }).await.expect("commit");
+    assert_eq!(find(store, search("printer")).await, none);
+    assert_eq!(find(store, search("scan")).await, ["INC-000002"]);
+    store.delete(&incident(2)).await.expect("delete");
+    assert_eq!(find(store, search("scan")).await, none);
     h
 }
 

@@ -4,9 +4,7 @@
 //! [`PostgresStore::connect`] takes a connection URL (`postgres://user@host:port/db`) and a
 //! schema name: every table lives in that schema (created if missing), so tests, and tenants
 //! sharing a database, keep apart. Connecting applies the migrations ([`schema`]) and refuses a
-//! schema written by a newer desk with [`StoreError::NewerSchema`]. The `pg_trgm` extension must
-//! be installable (it is a trusted extension from PostgreSQL 13: the database owner can create
-//! it) or already installed in `public`.
+//! schema written by a newer desk with [`StoreError::NewerSchema`]. No extension is needed.
 //!
 //! Connections come from a pool (deadpool, sixteen at most). Commits run in `READ COMMITTED`
 //! transactions whose version checks take row locks, so concurrent commits to one record are
@@ -16,18 +14,22 @@
 
 pub mod schema;
 
+use std::collections::BTreeSet;
 use std::num::NonZeroU32;
 
 use async_trait::async_trait;
 use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Pool, RecyclingMethod};
-use desk::contract::{self, SortKey, time_key};
+use desk::contract::{self, time_key};
 use desk::store::{
-    Commit, DeadLetter, Delivery, EventRecord, LegalHold, OutboxItem, OutboxMessage, Page, Query,
-    RecordRow, Redaction, RowKind, Store, StoreError, StoredEvent,
+    Append, Commit, DeadLetter, Delivery, EventRecord, LegalHold, OutboxItem, OutboxMessage, Page,
+    Query, RecordRow, Redaction, RowKind, Store, StoreError, StoredEvent,
 };
 use desk_core::Timestamp;
 use desk_core::id::{PersonId, RecordId, RecordKind, Reference};
-use desk_sql::{Dialect, RowColumns, Statement, Value, from_json, to_i64, to_json, to_u64};
+use desk_sql::{
+    Dialect, ROWS_COLUMNS, ROWS_UPDATE, RowColumns, SearchScope, Statement, Value, from_json,
+    to_i64, to_json, to_u64,
+};
 use tokio_postgres::error::SqlState;
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{NoTls, Row};
@@ -83,7 +85,7 @@ impl PostgresStore {
         let mut config: tokio_postgres::Config = url.parse().map_err(|error| {
             StoreError::Invalid(format!("`{url}` is not a PostgreSQL URL: {error}"))
         })?;
-        config.options(format!("-c search_path={schema},public"));
+        config.options(format!("-c search_path={schema}"));
         let manager = Manager::from_config(
             config,
             NoTls,
@@ -99,6 +101,17 @@ impl PostgresStore {
     /// The schema this store uses.
     pub fn schema(&self) -> &str {
         &self.schema
+    }
+
+    /// Refreshes the query planner's statistics of the store's tables. PostgreSQL's
+    /// autovacuum does this in time; call it after a bulk import so that queries plan well at
+    /// once.
+    pub async fn analyze(&self) -> Result<(), StoreError> {
+        let client = self.client().await?;
+        client
+            .batch_execute(
+                "ANALYZE rows, row_bodies, row_search, row_people, row_cis, streams, events, outbox",
+            ).await.map_err(backend)
     }
 
     /// Drops the store's schema and everything in it (for tests and removed tenants).
@@ -136,23 +149,53 @@ impl Dialect for Postgres {
         if value { "TRUE" } else { "FALSE" }
     }
 
-    fn contains_words(&self, words: &[String], statement: &mut Statement) -> String {
-        let conditions: Vec<String> = words
+    fn key(&self) -> &'static str {
+        "id"
+    }
+
+    fn matches_terms(
+        &self,
+        terms: &[String],
+        scope: SearchScope,
+        statement: &mut Statement,
+    ) -> String {
+        // Terms are letters and digits only: quoted as lexemes they need no escapes.
+        let lexemes: Vec<String> = terms
             .iter()
-            .map(|word| {
-                let mut pattern = String::from("%");
-                for c in word.chars() {
-                    if matches!(c, '%' | '_' | '\\') {
-                        pattern.push('\\');
-                    }
-                    pattern.push(c);
+            .map(|term| {
+                if term.chars().count() <= SHORT_PREFIX {
+                    format!("'^{term}'")
+                } else {
+                    format!("'{term}':*")
                 }
-                pattern.push('%');
-                format!("r.search LIKE {}", statement.bind(self, Value::Text(pattern)))
             })
             .collect();
-        conditions.join(" AND ")
+        let placeholder = statement.bind(self, Value::Text(lexemes.join(" & ")));
+        let open = match scope {
+            SearchScope::All => "",
+            SearchScope::Open => "open AND ",
+        };
+        format!(
+            "r.id IN (SELECT id FROM row_search WHERE {open}search @@ {placeholder}::text::tsquery)"
+        )
     }
+}
+
+/// The longest prefix indexed as a lexeme of its own.
+const SHORT_PREFIX: usize = 3;
+
+/// A row's lexemes: its words, and their first one to [`SHORT_PREFIX`] characters marked `^`.
+fn lexemes(terms: &[String]) -> Vec<String> {
+    let mut lexemes: BTreeSet<String> = terms.iter().cloned().collect();
+    for term in terms {
+        for (n, (end, _)) in term.char_indices().skip(1).chain([(term.len(), ' ')]).enumerate() {
+            if n == SHORT_PREFIX {
+                break;
+            }
+            lexemes.insert(format!("^{}", &term[..end]));
+        }
+    }
+    lexemes.into_iter().collect()
 }
 
 fn sql_params(params: &[Value]) -> Vec<&(dyn ToSql + Sync)> {
@@ -222,67 +265,102 @@ async fn check_no_hold(client: &impl GenericClient, record: &RecordId) -> Result
     Ok(())
 }
 
-async fn write_row(client: &impl GenericClient, row: &RecordRow) -> Result<(), StoreError> {
-    let c = RowColumns::of(row)?;
+/// Inserts or replaces rows: one statement per table however many rows there are (a bulk
+/// import or a cascade to many children costs a handful of round trips). The last row given
+/// for a record wins.
+async fn write_rows(client: &impl GenericClient, rows: &[RecordRow]) -> Result<(), StoreError> {
+    let mut seen = BTreeSet::new();
+    let mut columns = Vec::with_capacity(rows.len());
+    for row in rows.iter().rev() {
+        if seen.insert(&row.id) {
+            columns.push(RowColumns::of(row)?);
+        }
+    }
+    if columns.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<&str> = columns.iter().map(|c| c.id.as_str()).collect();
+    let column = |pick: fn(&RowColumns) -> Option<&str>| -> Vec<Option<&str>> {
+        columns.iter().map(pick).collect()
+    };
+    let number = |pick: fn(&RowColumns) -> i64| -> Vec<i64> { columns.iter().map(pick).collect() };
+    let maybe = |pick: fn(&RowColumns) -> Option<i64>| -> Vec<Option<i64>> {
+        columns.iter().map(pick).collect()
+    };
+    let flag = |pick: fn(&RowColumns) -> bool| -> Vec<bool> { columns.iter().map(pick).collect() };
     execute(
         client,
-        "INSERT INTO rows (id, sort_key, kind, version, status, open, team, tier, agent, requester,
-             prio_rank, due_key, warned, breached, created_key, updated_key, closed_key, wake_key,
-             search, row_json)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
-             $19, $20)
-         ON CONFLICT (id) DO UPDATE SET version = excluded.version, status = excluded.status,
-             open = excluded.open, team = excluded.team, tier = excluded.tier,
-             agent = excluded.agent, requester = excluded.requester,
-             prio_rank = excluded.prio_rank, due_key = excluded.due_key,
-             warned = excluded.warned, breached = excluded.breached,
-             created_key = excluded.created_key, updated_key = excluded.updated_key,
-             closed_key = excluded.closed_key, wake_key = excluded.wake_key,
-             search = excluded.search, row_json = excluded.row_json",
+        &format!(
+            "INSERT INTO rows ({ROWS_COLUMNS})
+             SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[],
+                 $6::boolean[], $7::text[], $8::text[], $9::text[], $10::text[], $11::bigint[],
+                 $12::bigint[], $13::boolean[], $14::boolean[], $15::bigint[], $16::bigint[],
+                 $17::bigint[], $18::bigint[])
+             ON CONFLICT (id) DO UPDATE SET {ROWS_UPDATE}"
+        ),
         &[
-            &c.id,
-            &c.sort_key,
-            &c.kind,
-            &c.version,
-            &c.status,
-            &c.open,
-            &c.team,
-            &c.tier,
-            &c.agent,
-            &c.requester,
-            &c.prio_rank,
-            &c.due_key,
-            &c.warned,
-            &c.breached,
-            &c.created_key,
-            &c.updated_key,
-            &c.closed_key,
-            &c.wake_key,
-            &c.search,
-            &c.row_json,
+            &ids,
+            &column(|c| Some(&c.sort_key)),
+            &column(|c| Some(c.kind)),
+            &number(|c| c.version),
+            &column(|c| Some(&c.status)),
+            &flag(|c| c.open),
+            &column(|c| c.team.as_deref()),
+            &column(|c| c.tier),
+            &column(|c| c.agent.as_deref()),
+            &column(|c| c.requester.as_deref()),
+            &number(|c| c.prio_rank),
+            &number(|c| c.due_key),
+            &flag(|c| c.warned),
+            &flag(|c| c.breached),
+            &number(|c| c.created_key),
+            &number(|c| c.updated_key),
+            &maybe(|c| c.closed_key),
+            &maybe(|c| c.wake_key),
         ],
     )
     .await?;
-    execute(client, "DELETE FROM row_people WHERE record_id = $1", &[&c.id]).await?;
-    execute(client, "DELETE FROM row_cis WHERE record_id = $1", &[&c.id]).await?;
     execute(
         client,
-        "INSERT INTO row_people (person, record_id) SELECT unnest($1::text[]), $2",
-        &[&c.people, &c.id],
+        "INSERT INTO row_bodies (id, row_json) SELECT * FROM unnest($1::text[], $2::text[])
+         ON CONFLICT (id) DO UPDATE SET row_json = excluded.row_json",
+        &[&ids, &column(|c| Some(&c.row_json))],
     )
     .await?;
+    let lexemes: Vec<String> = columns.iter().map(|c| lexemes(&c.terms).join(" ")).collect();
     execute(
         client,
-        "INSERT INTO row_cis (ci, record_id) SELECT unnest($1::text[]), $2",
-        &[&c.cis, &c.id],
+        "INSERT INTO row_search (id, open, search)
+         SELECT id, open, array_to_tsvector(string_to_array(lexemes, ' '))
+         FROM unnest($1::text[], $2::boolean[], $3::text[]) AS given (id, open, lexemes)
+         ON CONFLICT (id) DO UPDATE SET open = excluded.open, search = excluded.search",
+        &[&ids, &flag(|c| c.open), &lexemes],
     )
     .await?;
+    for (table, column, pick) in [
+        ("row_people", "person", (|c: &RowColumns| &c.people) as fn(&RowColumns) -> &Vec<String>),
+        ("row_cis", "ci", |c: &RowColumns| &c.cis),
+    ] {
+        execute(client, &format!("DELETE FROM {table} WHERE record_id = ANY($1)"), &[&ids]).await?;
+        let (values, owners): (Vec<&str>, Vec<&str>) = columns
+            .iter()
+            .flat_map(|c| pick(c).iter().map(move |value| (value.as_str(), c.id.as_str())))
+            .unzip();
+        execute(
+            client,
+            &format!("INSERT INTO {table} ({column}, record_id) SELECT * FROM unnest($1::text[], $2::text[])"),
+            &[&values, &owners],
+        )
+        .await?;
+    }
     Ok(())
 }
 
 async fn delete_row(client: &impl GenericClient, record: &str) -> Result<(), StoreError> {
     for sql in [
         "DELETE FROM rows WHERE id = $1",
+        "DELETE FROM row_bodies WHERE id = $1",
+        "DELETE FROM row_search WHERE id = $1",
         "DELETE FROM row_people WHERE record_id = $1",
         "DELETE FROM row_cis WHERE record_id = $1",
     ] {
@@ -291,49 +369,127 @@ async fn delete_row(client: &impl GenericClient, record: &str) -> Result<(), Sto
     Ok(())
 }
 
+fn conflict(append: &Append, actual: u64) -> StoreError {
+    StoreError::Conflict {
+        record: append.record.clone(),
+        expected: append.expected_version,
+        actual,
+    }
+}
+
+/// Checks one append's expected version and moves its record's version past its events.
+async fn move_stream(tx: &impl GenericClient, append: &Append) -> Result<(), StoreError> {
+    let record = append.record.to_string();
+    if append.events.is_empty() {
+        let actual = locked_version(tx, &record).await?;
+        return if actual == append.expected_version {
+            Ok(())
+        } else {
+            Err(conflict(append, actual))
+        };
+    }
+    let expected = to_i64(append.expected_version)?;
+    let version = to_i64(append.expected_version + append.events.len() as u64)?;
+    let moved = if expected == 0 {
+        execute(
+            tx,
+            "INSERT INTO streams (record_id, version) VALUES ($1, $2)
+             ON CONFLICT (record_id) DO NOTHING",
+            &[&record, &version],
+        )
+        .await?
+    } else {
+        execute(
+            tx,
+            "UPDATE streams SET version = $3 WHERE record_id = $1 AND version = $2",
+            &[&record, &expected, &version],
+        )
+        .await?
+    };
+    if moved == 0 {
+        return Err(conflict(append, locked_version(tx, &record).await?));
+    }
+    Ok(())
+}
+
+/// Appends as the columns of a batched statement.
+struct Moves {
+    ids: Vec<String>,
+    expected: Vec<i64>,
+    versions: Vec<i64>,
+}
+
+impl Moves {
+    fn of(appends: &[&Append]) -> Result<Moves, StoreError> {
+        let mut moves = Moves { ids: Vec::new(), expected: Vec::new(), versions: Vec::new() };
+        for append in appends {
+            moves.ids.push(append.record.to_string());
+            moves.expected.push(to_i64(append.expected_version)?);
+            moves.versions.push(to_i64(append.expected_version + append.events.len() as u64)?);
+        }
+        Ok(moves)
+    }
+}
+
+/// Does what [`move_stream`] does for every append, in two statements when the appends are
+/// to distinct records and all carry events (the usual bulk case); the conflict reported is
+/// that of the first stale append, as one by one.
+async fn move_streams(tx: &impl GenericClient, appends: &[Append]) -> Result<(), StoreError> {
+    let records: BTreeSet<&RecordId> = appends.iter().map(|append| &append.record).collect();
+    if appends.len() < 2
+        || records.len() < appends.len()
+        || appends.iter().any(|append| append.events.is_empty())
+    {
+        for append in appends {
+            move_stream(tx, append).await?;
+        }
+        return Ok(());
+    }
+    let mut moved = BTreeSet::new();
+    let (new, old): (Vec<&Append>, Vec<&Append>) =
+        appends.iter().partition(|append| append.expected_version == 0);
+    if !new.is_empty() {
+        let Moves { ids, versions, .. } = Moves::of(&new)?;
+        let rows = query(
+            tx,
+            "INSERT INTO streams (record_id, version) SELECT * FROM unnest($1::text[], $2::bigint[])
+             ON CONFLICT (record_id) DO NOTHING RETURNING record_id",
+            &[&ids, &versions],
+        )
+        .await?;
+        moved.extend(rows.iter().map(|row| row.get::<_, String>(0)));
+    }
+    if !old.is_empty() {
+        let Moves { ids, expected, versions } = Moves::of(&old)?;
+        let rows = query(
+            tx,
+            "UPDATE streams s SET version = given.version
+             FROM unnest($1::text[], $2::bigint[], $3::bigint[]) AS given (record_id, expected, version)
+             WHERE s.record_id = given.record_id AND s.version = given.expected
+             RETURNING s.record_id",
+            &[&ids, &expected, &versions],
+        )
+        .await?;
+        moved.extend(rows.iter().map(|row| row.get::<_, String>(0)));
+    }
+    match appends.iter().find(|append| !moved.contains(&append.record.to_string())) {
+        Some(stale) => Err(conflict(stale, locked_version(tx, &stale.record.to_string()).await?)),
+        None => Ok(()),
+    }
+}
+
 /// Writes `commit` in `tx` (without committing it).
 async fn commit_in(tx: &impl GenericClient, commit: &Commit) -> Result<(), StoreError> {
-    let mut events: Vec<(String, &EventRecord)> = Vec::new();
-    for append in &commit.appends {
-        let record = append.record.to_string();
-        let conflict = |actual| StoreError::Conflict {
-            record: append.record.clone(),
-            expected: append.expected_version,
-            actual,
-        };
-        if append.events.is_empty() {
-            let actual = locked_version(tx, &record).await?;
-            if actual != append.expected_version {
-                return Err(conflict(actual));
-            }
-            continue;
-        }
-        let expected = to_i64(append.expected_version)?;
-        let version = to_i64(append.expected_version + append.events.len() as u64)?;
-        let moved = if expected == 0 {
-            execute(
-                tx,
-                "INSERT INTO streams (record_id, version) VALUES ($1, $2)
-                 ON CONFLICT (record_id) DO NOTHING",
-                &[&record, &version],
-            )
-            .await?
-        } else {
-            execute(
-                tx,
-                "UPDATE streams SET version = $3 WHERE record_id = $1 AND version = $2",
-                &[&record, &expected, &version],
-            )
-            .await?
-        };
-        if moved == 0 {
-            return Err(conflict(locked_version(tx, &record).await?));
-        }
-        events.extend(append.events.iter().map(|event| (record.clone(), event)));
-    }
-    for row in &commit.rows {
-        write_row(tx, row).await?;
-    }
+    move_streams(tx, &commit.appends).await?;
+    let events: Vec<(String, &EventRecord)> = commit
+        .appends
+        .iter()
+        .flat_map(|append| {
+            let record = append.record.to_string();
+            append.events.iter().map(move |event| (record.clone(), event))
+        })
+        .collect();
+    write_rows(tx, &commit.rows).await?;
     for message in &commit.outbox {
         execute(
             tx,
@@ -402,7 +558,7 @@ async fn redact_in(tx: &impl GenericClient, redaction: &Redaction) -> Result<(),
     execute(tx, "UPDATE streams SET record_id = $1 WHERE record_id = $2", &[&target, &record])
         .await?;
     delete_row(tx, &record).await?;
-    write_row(tx, &redaction.row).await
+    write_rows(tx, std::slice::from_ref(&redaction.row)).await
 }
 
 #[async_trait]
@@ -451,22 +607,17 @@ impl Store for PostgresStore {
     }
 
     async fn row(&self, record: &RecordId) -> Result<Option<RecordRow>, StoreError> {
-        let rows =
-            self.fetch("SELECT row_json FROM rows WHERE id = $1", &[&record.to_string()]).await?;
+        let rows = self
+            .fetch("SELECT row_json FROM row_bodies WHERE id = $1", &[&record.to_string()])
+            .await?;
         rows.first().map(|row| from_json(row.get(0))).transpose()
     }
 
     async fn query(&self, query: &Query) -> Result<Page, StoreError> {
-        let statement = desk_sql::select_page(&Postgres, query, "r.row_json")?;
+        let statement = desk_sql::select_page(&Postgres, query)?;
         let rows = self.fetch(&statement.sql, &sql_params(&statement.params)).await?;
-        let keyed = rows
-            .iter()
-            .map(|row| {
-                let row: RecordRow = from_json(row.get(0))?;
-                Ok((SortKey::of(query.order, &row), row))
-            })
-            .collect::<Result<Vec<_>, StoreError>>()?;
-        Ok(contract::paginate(query, keyed))
+        let rows = rows.iter().map(|row| from_json(row.get(0))).collect::<Result<_, _>>()?;
+        Ok(desk_sql::page_from(query, rows))
     }
 
     async fn events_after(
@@ -483,11 +634,13 @@ impl Store for PostgresStore {
     }
 
     async fn next_wake(&self) -> Result<Option<Timestamp>, StoreError> {
-        let rows = self.fetch(
-            "SELECT row_json FROM rows WHERE wake_key IS NOT NULL ORDER BY wake_key, sort_key LIMIT 1",
-            &[],
-        )
-        .await?;
+        let rows = self
+            .fetch(
+                "SELECT b.row_json FROM rows r JOIN row_bodies b ON b.id = r.id
+             WHERE r.wake_key IS NOT NULL ORDER BY r.wake_key, r.sort_key LIMIT 1",
+                &[],
+            )
+            .await?;
         let row: Option<RecordRow> = rows.first().map(|row| from_json(row.get(0))).transpose()?;
         Ok(row.and_then(|row| row.wake_at))
     }
@@ -676,5 +829,19 @@ impl Store for PostgresStore {
             .fetch("SELECT hold_json FROM holds WHERE record_id = $1", &[&record.to_string()])
             .await?;
         rows.first().map(|row| from_json(row.get(0))).transpose()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_prefixes_of_every_word_are_lexemes_of_their_own() {
+        let terms = ["ws".to_owned(), "siân".to_owned(), "a".to_owned()];
+        assert_eq!(
+            lexemes(&terms),
+            ["^a", "^s", "^si", "^siâ", "^w", "^ws", "a", "siân", "ws"].map(String::from)
+        );
     }
 }

@@ -1,9 +1,8 @@
 //! The PostgreSQL schema as numbered migrations, applied on connect.
 //!
-//! Every table lives in the store's own schema (tests and tenants each have one); the
-//! `pg_trgm` extension lives in `public`, which is on every connection's `search_path` after
-//! the store's schema. Migrations run in one transaction under an advisory lock, so several desk
-//! processes starting together migrate once. A schema whose newest migration is beyond
+//! Every table lives in the store's own schema (tests and tenants each have one). Migrations
+//! run in one transaction under an advisory lock, so several desk processes starting together
+//! migrate once. A schema whose newest migration is beyond
 //! [`LATEST`] is refused with [`StoreError::NewerSchema`].
 //!
 //! Choices:
@@ -17,10 +16,18 @@
 //!   that).
 //! - **References** come from one sequence per kind (`ref_inc`, `ref_req`, …): never reused,
 //!   gaps allowed.
-//! - **Text search** is a GIN trigram index (`pg_trgm`) on the lower-cased `search` column,
-//!   queried with `LIKE '%word%'`: substring search exactly as the contract defines it,
-//!   where a `tsvector` would match whole words after stemming and disagree with the
-//!   other adapters.
+//! - **Text search** is a GIN index on a `tsvector` built with `array_to_tsvector` from the
+//!   words `desk::contract::row_terms` cut, queried with lexemes cast straight to `tsquery`:
+//!   PostgreSQL's own parser and dictionaries never see the text, so it matches exactly the
+//!   words the other adapters match (its parser would, for one, read `12e3a` as a number and a
+//!   word). A prefix query (`'ws':*`) must gather every lexeme it matches before the index can
+//!   skip anything, which is slow when a short prefix matches most rows; so each row also
+//!   carries its words' first one, two and three characters as lexemes marked `^` (which no
+//!   word contains), and a query word of up to three characters is the exact lexeme `'^ws'`.
+//!   `row_search` keeps the vectors apart from `rows`, with a second, partial index over open
+//!   rows, which searches of the work queues use.
+//! - **Narrow rows**: the JSON of each row lives in `row_bodies`, so scans and sorts over
+//!   `rows` read few pages.
 //! - **Outbox claims** use `FOR UPDATE SKIP LOCKED`, so concurrent dispatchers take disjoint
 //!   messages without waiting for each other.
 
@@ -80,10 +87,21 @@ CREATE TABLE rows (
     created_key bigint NOT NULL,
     updated_key bigint NOT NULL,
     closed_key bigint,
-    wake_key bigint,
-    search text NOT NULL,
+    wake_key bigint
+);
+
+CREATE TABLE row_bodies (
+    id text PRIMARY KEY,
     row_json text NOT NULL
 );
+
+CREATE TABLE row_search (
+    id text PRIMARY KEY,
+    open boolean NOT NULL,
+    search tsvector NOT NULL
+);
+CREATE INDEX row_search_all ON row_search USING gin (search);
+CREATE INDEX row_search_open ON row_search USING gin (search) WHERE open;
 
 CREATE INDEX rows_team_queue ON rows (team, open, prio_rank, due_key, sort_key);
 CREATE INDEX rows_tier_queue ON rows (tier, open, prio_rank, due_key, sort_key);
@@ -97,7 +115,6 @@ CREATE INDEX rows_created ON rows (created_key, sort_key);
 CREATE INDEX rows_updated ON rows (updated_key, sort_key);
 CREATE INDEX rows_wake ON rows (wake_key, sort_key) WHERE wake_key IS NOT NULL;
 CREATE INDEX rows_closed ON rows (kind, closed_key, sort_key) WHERE closed_key IS NOT NULL;
-CREATE INDEX rows_search ON rows USING gin (search gin_trgm_ops);
 
 CREATE TABLE row_people (
     person text NOT NULL,
@@ -150,9 +167,8 @@ pub(crate) async fn migrate(
     let tx = client.transaction().await.map_err(backend)?;
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK]).await.map_err(backend)?;
     tx.batch_execute(&format!(
-        "CREATE EXTENSION IF NOT EXISTS pg_trgm WITH SCHEMA public;
-         CREATE SCHEMA IF NOT EXISTS {schema};
-         SET LOCAL search_path = {schema}, public;
+        "CREATE SCHEMA IF NOT EXISTS {schema};
+         SET LOCAL search_path = {schema};
          CREATE TABLE IF NOT EXISTS schema_migrations (
              version integer PRIMARY KEY,
              name text NOT NULL,

@@ -6,10 +6,15 @@
 //! |---|---|
 //! | `streams` | one row per record with history: its id and version |
 //! | `events` | every event: global `position`, `record_id`, `seq`, the [`EventRecord`] as JSON |
-//! | `rows` | the projection: the [`RecordRow`] as JSON plus the [`RowColumns`] queries use |
+//! | `rows` | the projection: the narrow [`RowColumns`] queries filter and sort by |
+//! | `row_bodies` | each row's [`RecordRow`] as JSON (and, in PostgreSQL, its search words) |
 //! | `row_people`, `row_cis` | who and which CIs each row names (GDPR search, CI filter) |
 //! | `outbox` | notifications: waiting, delivered or dead, kept by key so none is enqueued twice |
 //! | `holds` | legal holds |
+//!
+//! Keeping the JSON out of `rows` keeps that table narrow, so that a query which must look at
+//! many candidate rows (a common search word, an at-risk scan) reads few pages; only the rows
+//! of the page fetch their JSON.
 //!
 //! This crate turns a row into those columns, encodes JSON, and builds the `SELECT` of a
 //! [`Query`] for a [`Dialect`]: the filters of [`desk::contract`], keyset pagination on the
@@ -17,7 +22,7 @@
 //! another page follows. It has no driver: adapters bind the [`Value`]s themselves.
 
 use desk::contract::{self, SortKey};
-use desk::store::{EventRecord, Order, Query, RecordRow, StoreError, StoredEvent};
+use desk::store::{EventRecord, Order, Page, Query, RecordRow, StoreError, StoredEvent};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -38,9 +43,28 @@ pub trait Dialect {
     /// A boolean literal.
     fn boolean(&self, value: bool) -> &'static str;
 
-    /// A condition on the rows aliased `r` that holds when `r.search` (see [`RowColumns`])
-    /// contains every one of `words` (lower-case, non-empty, no whitespace).
-    fn contains_words(&self, words: &[String], statement: &mut Statement) -> String;
+    /// The column that joins `rows` to `row_bodies`.
+    fn key(&self) -> &'static str;
+
+    /// A condition on the rows aliased `r` that holds when each of `terms` (from
+    /// [`contract::search_terms`], never empty) begins one of the row's
+    /// [`contract::row_terms`]. With [`SearchScope::Open`] the query only wants open rows,
+    /// and the condition may look in an index of open rows alone.
+    fn matches_terms(
+        &self,
+        terms: &[String],
+        scope: SearchScope,
+        statement: &mut Statement,
+    ) -> String;
+}
+
+/// Which rows a text search has to look among.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SearchScope {
+    /// Every row.
+    All,
+    /// Open rows only: the work queues, a twentieth of a mature desk, with their own index.
+    Open,
 }
 
 /// SQL text and its parameters, numbered in the order they were bound.
@@ -102,8 +126,8 @@ pub struct RowColumns {
     pub closed_key: Option<i64>,
     /// Wake-up, as a time key.
     pub wake_key: Option<i64>,
-    /// [`contract::search_text`].
-    pub search: String,
+    /// [`contract::row_terms`].
+    pub terms: Vec<String>,
     /// The whole row as JSON.
     pub row_json: String,
     /// Everyone the row names, without repeats.
@@ -140,13 +164,25 @@ impl RowColumns {
             updated_key: contract::time_key(row.updated_at),
             closed_key: row.closed_at.map(contract::time_key),
             wake_key: row.wake_at.map(contract::time_key),
-            search: contract::search_text(&row.title, &row.body),
+            terms: contract::row_terms(row),
             row_json: to_json(row)?,
             people,
             cis,
         })
     }
 }
+
+/// The columns of `rows`, in the order of [`RowColumns`].
+pub const ROWS_COLUMNS: &str = "id, sort_key, kind, version, status, open, team, tier, agent, \
+    requester, prio_rank, due_key, warned, breached, created_key, updated_key, closed_key, wake_key";
+
+/// What an upsert of `rows` replaces when the row exists: everything but its id and sort key.
+pub const ROWS_UPDATE: &str = "version = excluded.version, status = excluded.status, \
+    open = excluded.open, team = excluded.team, tier = excluded.tier, agent = excluded.agent, \
+    requester = excluded.requester, prio_rank = excluded.prio_rank, due_key = excluded.due_key, \
+    warned = excluded.warned, breached = excluded.breached, created_key = excluded.created_key, \
+    updated_key = excluded.updated_key, closed_key = excluded.closed_key, \
+    wake_key = excluded.wake_key";
 
 /// A count or version as a database integer.
 pub fn to_i64(value: u64) -> Result<i64, StoreError> {
@@ -174,6 +210,14 @@ pub fn stored_event(position: i64, json: &str) -> Result<StoredEvent, StoreError
     Ok(StoredEvent { position: to_u64(position)?, event })
 }
 
+/// Orders the rows a [`select_page`] statement returned and cuts the page from them.
+pub fn page_from(query: &Query, rows: Vec<RecordRow>) -> Page {
+    let mut keyed: Vec<(SortKey, RecordRow)> =
+        rows.into_iter().map(|row| (SortKey::of(query.order, &row), row)).collect();
+    keyed.sort_by(|a, b| a.0.precedes(&b.0));
+    contract::paginate(query, keyed)
+}
+
 /// The columns of an order, most significant first, ending with `sort_key`.
 pub fn order_columns(order: Order) -> &'static [&'static str] {
     match order {
@@ -184,13 +228,11 @@ pub fn order_columns(order: Order) -> &'static [&'static str] {
     }
 }
 
-/// The `SELECT` of `columns` (of the rows aliased `r`) that answers `query`: at most one row
-/// more than the page, so that [`contract::paginate`] knows whether another page follows.
-pub fn select_page(
-    dialect: &impl Dialect,
-    query: &Query,
-    columns: &str,
-) -> Result<Statement, StoreError> {
+/// The `SELECT` of the JSON of the rows that answer `query`: at most one row more than the
+/// page, so that [`contract::paginate`] knows whether another page follows, in no particular
+/// order (sort them by [`SortKey`]). The rows are chosen on `rows` alone and only then joined
+/// to their bodies.
+pub fn select_page(dialect: &impl Dialect, query: &Query) -> Result<Statement, StoreError> {
     let mut statement = Statement::default();
     let mut conditions = where_filter(dialect, query, &mut statement);
     let order = order_columns(query.order);
@@ -212,8 +254,10 @@ pub fn select_page(
     } else {
         format!(" WHERE {}", conditions.join(" AND "))
     };
+    let key = dialect.key();
     statement.sql = format!(
-        "SELECT {columns} FROM rows r{filter} ORDER BY {} LIMIT {limit}",
+        "SELECT b.row_json FROM (SELECT r.{key} AS k FROM rows r{filter} ORDER BY {} LIMIT {limit}) p
+         JOIN row_bodies b ON b.{key} = p.k",
         order_by.join(", ")
     );
     Ok(statement)
@@ -256,14 +300,20 @@ fn where_filter(dialect: &impl Dialect, query: &Query, statement: &mut Statement
             .push(format!("r.id IN (SELECT record_id FROM row_cis WHERE ci = {placeholder})"));
     }
     if let Some(text) = &filter.text {
-        let words = contract::search_words(text);
-        if !words.is_empty() {
-            conditions.push(dialect.contains_words(&words, statement));
+        let terms = contract::search_terms(text);
+        if !terms.is_empty() {
+            let open = filter.open == Some(true) || open_only;
+            let scope = if open { SearchScope::Open } else { SearchScope::All };
+            conditions.push(dialect.matches_terms(&terms, scope, statement));
         }
     }
     if let Some(before) = filter.at_risk_before {
         let placeholder = statement.bind(dialect, Value::Int(contract::time_key(before)));
-        conditions.push(format!("(r.warned = {truth} OR r.due_key < {placeholder})"));
+        // A CASE rather than an OR: databases then walk the queue's index in order and stop
+        // at the page's end, instead of collecting every at-risk row to sort them.
+        conditions.push(format!(
+            "(CASE WHEN r.warned = {truth} THEN {truth} ELSE r.due_key < {placeholder} END)"
+        ));
     }
     if let Some(breached) = filter.breached {
         conditions.push(format!("r.breached = {}", dialect.boolean(breached)));

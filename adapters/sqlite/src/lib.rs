@@ -25,14 +25,17 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use desk::contract::{self, SortKey, time_key};
+use desk::contract::{self, time_key};
 use desk::store::{
     Commit, DeadLetter, Delivery, EventRecord, LegalHold, OutboxItem, OutboxMessage, Page, Query,
     RecordRow, Redaction, RowKind, Store, StoreError, StoredEvent,
 };
 use desk_core::Timestamp;
 use desk_core::id::{PersonId, RecordId, RecordKind, Reference};
-use desk_sql::{Dialect, RowColumns, Statement, Value, from_json, to_i64, to_json, to_u64};
+use desk_sql::{
+    Dialect, ROWS_COLUMNS, ROWS_UPDATE, RowColumns, SearchScope, Statement, Value, from_json,
+    to_i64, to_json, to_u64,
+};
 use rusqlite::{
     Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior, params,
 };
@@ -173,25 +176,25 @@ impl Dialect for Sqlite {
         if value { "1" } else { "0" }
     }
 
-    fn contains_words(&self, words: &[String], statement: &mut Statement) -> String {
-        // The trigram index finds words of three characters or more; shorter ones are
-        // checked on the candidate rows.
-        let (indexed, short): (Vec<&String>, Vec<&String>) =
-            words.iter().partition(|word| word.chars().count() >= 3);
-        let mut conditions = Vec::new();
-        if !indexed.is_empty() {
-            let phrases: Vec<String> =
-                indexed.iter().map(|word| format!("\"{}\"", word.replace('"', "\"\""))).collect();
-            let placeholder = statement.bind(self, Value::Text(phrases.join(" ")));
-            conditions.push(format!(
-                "r.rowid IN (SELECT rowid FROM row_search WHERE row_search MATCH {placeholder})"
-            ));
-        }
-        for word in short {
-            let placeholder = statement.bind(self, Value::Text(word.clone()));
-            conditions.push(format!("instr(r.search, {placeholder}) > 0"));
-        }
-        conditions.join(" AND ")
+    fn key(&self) -> &'static str {
+        "rowid"
+    }
+
+    fn matches_terms(
+        &self,
+        terms: &[String],
+        scope: SearchScope,
+        statement: &mut Statement,
+    ) -> String {
+        // Terms are letters and digits only, so quoting them needs no escapes; `*` makes
+        // each a prefix query.
+        let prefixes: Vec<String> = terms.iter().map(|term| format!("\"{term}\"*")).collect();
+        let placeholder = statement.bind(self, Value::Text(prefixes.join(" ")));
+        let table = match scope {
+            SearchScope::All => "row_search",
+            SearchScope::Open => "row_search_open",
+        };
+        format!("r.rowid IN (SELECT rowid FROM {table} WHERE {table} MATCH {placeholder})")
     }
 }
 
@@ -246,45 +249,55 @@ fn check_no_hold(tx: &Connection, record: &RecordId) -> Result<(), StoreError> {
 
 fn write_row(tx: &Connection, row: &RecordRow) -> Result<(), StoreError> {
     let c = RowColumns::of(row)?;
+    let rowid: i64 = tx
+        .prepare_cached(&format!(
+            "INSERT INTO rows ({ROWS_COLUMNS})
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
+                 ?18)
+             ON CONFLICT (id) DO UPDATE SET {ROWS_UPDATE}
+             RETURNING rowid"
+        ))
+        .map_err(backend)?
+        .query_row(
+            params![
+                c.id,
+                c.sort_key,
+                c.kind,
+                c.version,
+                c.status,
+                c.open,
+                c.team,
+                c.tier,
+                c.agent,
+                c.requester,
+                c.prio_rank,
+                c.due_key,
+                c.warned,
+                c.breached,
+                c.created_key,
+                c.updated_key,
+                c.closed_key,
+                c.wake_key
+            ],
+            |row| row.get(0),
+        )
+        .map_err(backend)?;
     tx.prepare_cached(
-        "INSERT INTO rows (id, sort_key, kind, version, status, open, team, tier, agent, requester,
-             prio_rank, due_key, warned, breached, created_key, updated_key, closed_key, wake_key,
-             search, row_json)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
-             ?19, ?20)
-         ON CONFLICT (id) DO UPDATE SET version = excluded.version, status = excluded.status,
-             open = excluded.open, team = excluded.team, tier = excluded.tier,
-             agent = excluded.agent, requester = excluded.requester,
-             prio_rank = excluded.prio_rank, due_key = excluded.due_key,
-             warned = excluded.warned, breached = excluded.breached,
-             created_key = excluded.created_key, updated_key = excluded.updated_key,
-             closed_key = excluded.closed_key, wake_key = excluded.wake_key,
-             search = excluded.search, row_json = excluded.row_json",
+        "INSERT INTO row_bodies (rowid, row_json) VALUES (?1, ?2)
+         ON CONFLICT (rowid) DO UPDATE SET row_json = excluded.row_json",
     )
     .map_err(backend)?
-    .execute(params![
-        c.id,
-        c.sort_key,
-        c.kind,
-        c.version,
-        c.status,
-        c.open,
-        c.team,
-        c.tier,
-        c.agent,
-        c.requester,
-        c.prio_rank,
-        c.due_key,
-        c.warned,
-        c.breached,
-        c.created_key,
-        c.updated_key,
-        c.closed_key,
-        c.wake_key,
-        c.search,
-        c.row_json
-    ])
+    .execute((rowid, &c.row_json))
     .map_err(backend)?;
+    unindex(tx, rowid)?;
+    let terms = c.terms.join(" ");
+    let tables: &[&str] = if c.open { &["row_search", "row_search_open"] } else { &["row_search"] };
+    for table in tables {
+        tx.prepare_cached(&format!("INSERT INTO {table} (rowid, terms) VALUES (?1, ?2)"))
+            .map_err(backend)?
+            .execute((rowid, &terms))
+            .map_err(backend)?;
+    }
     for (table, column, values) in [("row_people", "person", &c.people), ("row_cis", "ci", &c.cis)]
     {
         tx.prepare_cached(&format!("DELETE FROM {table} WHERE record_id = ?1"))
@@ -301,12 +314,29 @@ fn write_row(tx: &Connection, row: &RecordRow) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// Removes a row's words from the search indexes.
+fn unindex(tx: &Connection, rowid: i64) -> Result<(), StoreError> {
+    for table in ["row_search", "row_search_open"] {
+        tx.prepare_cached(&format!("DELETE FROM {table} WHERE rowid = ?1"))
+            .map_err(backend)?
+            .execute([rowid])
+            .map_err(backend)?;
+    }
+    Ok(())
+}
+
 fn delete_row(tx: &Connection, record: &str) -> Result<(), StoreError> {
-    for sql in [
-        "DELETE FROM rows WHERE id = ?1",
-        "DELETE FROM row_people WHERE record_id = ?1",
-        "DELETE FROM row_cis WHERE record_id = ?1",
-    ] {
+    let rowid: Option<i64> = tx
+        .query_row("DELETE FROM rows WHERE id = ?1 RETURNING rowid", [record], |row| row.get(0))
+        .optional()
+        .map_err(backend)?;
+    if let Some(rowid) = rowid {
+        tx.execute("DELETE FROM row_bodies WHERE rowid = ?1", [rowid]).map_err(backend)?;
+        unindex(tx, rowid)?;
+    }
+    for sql in
+        ["DELETE FROM row_people WHERE record_id = ?1", "DELETE FROM row_cis WHERE record_id = ?1"]
+    {
         tx.execute(sql, [record]).map_err(backend)?;
     }
     Ok(())
@@ -472,7 +502,10 @@ impl Store for SqliteStore {
         let record = record.to_string();
         self.read(move |connection| {
             let json: Option<String> = connection
-                .prepare_cached("SELECT row_json FROM rows WHERE id = ?1")
+                .prepare_cached(
+                    "SELECT b.row_json FROM rows r JOIN row_bodies b ON b.rowid = r.rowid
+                     WHERE r.id = ?1",
+                )
                 .map_err(backend)?
                 .query_row([record], |row| row.get(0))
                 .optional()
@@ -483,12 +516,11 @@ impl Store for SqliteStore {
     }
 
     async fn query(&self, query: &Query) -> Result<Page, StoreError> {
-        let statement = desk_sql::select_page(&Sqlite, query, "r.row_json")?;
+        let statement = desk_sql::select_page(&Sqlite, query)?;
         let query = query.clone();
         self.read(move |connection| {
             let rows = read_rows(connection, statement)?;
-            let keyed = rows.into_iter().map(|row| (SortKey::of(query.order, &row), row)).collect();
-            Ok(contract::paginate(&query, keyed))
+            Ok(desk_sql::page_from(&query, rows))
         })
         .await
     }
@@ -515,8 +547,8 @@ impl Store for SqliteStore {
             let rows = read_rows(
                 connection,
                 Statement {
-                    sql: "SELECT row_json FROM rows WHERE wake_key IS NOT NULL
-                          ORDER BY wake_key, sort_key LIMIT 1"
+                    sql: "SELECT b.row_json FROM rows r JOIN row_bodies b ON b.rowid = r.rowid
+                          WHERE r.wake_key IS NOT NULL ORDER BY r.wake_key, r.sort_key LIMIT 1"
                         .to_owned(),
                     params: Vec::new(),
                 },
