@@ -90,8 +90,14 @@ impl Desk {
         actor: &Actor,
         new: OpenIncident,
     ) -> Result<Outcome<Incident>, Error> {
-        let reference: IncidentRef = self.allocate(RecordKind::Incident).await?;
-        let requester = self.load::<Requester>(&RecordId::Requester(new.requester.clone())).await?;
+        // The reference (a write) and the requester's record (a read) do not depend on each
+        // other: ask for both at once.
+        let requester_id = RecordId::Requester(new.requester.clone());
+        let (reference, requester) = tokio::join!(
+            self.allocate::<IncidentRef>(RecordKind::Incident),
+            self.load::<Requester>(&requester_id)
+        );
+        let (reference, requester) = (reference?, requester?);
         let mut work = Work::<Incident>::new(self.now());
         if let Some(record) = &requester.state {
             work.contacts.insert(new.requester.clone(), Some(record.profile().contact.clone()));
