@@ -1,9 +1,9 @@
 //! `desk-benches`: criterion benchmarks for the desk's performance targets, and the fixtures
-//! they share. Run them with `cargo bench -p desk-benches`.
+//! they share. Run them with `cargo bench -p desk-benches`; each benchmark file in
+//! `benches/benches/` opens with the targets it measures.
 //!
-//! - `calendar`: due instants and elapsed business time on the shipped calendars. Targets: a
-//!   due instant for 4 and for 4,000 business hours on core hours with England & Wales holidays
-//!   in at most 0.2 µs median each, the long one at most twice the short one.
+//! - `calendar`: due instants and elapsed business time on the shipped calendars.
+//! - `cmdb`: impact analysis on a 100k-CI graph and change collision checks.
 
 /// The shipped core-hours calendar file: Monday to Friday 07:45–17:30 London time, England &
 /// Wales bank holidays.

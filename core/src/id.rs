@@ -401,6 +401,10 @@ slug!(
     StepId
 );
 slug!(
+    /// A standard-change template from configuration (`printer-driver-update`).
+    ChangeTemplateId
+);
+slug!(
     /// A skill an agent has and a routing rule may ask for (`cisco`, `welsh-language`).
     Skill
 );

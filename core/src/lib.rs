@@ -14,7 +14,9 @@
 //! toml, and calls nothing that reads the clock, the environment or the file system
 //! (`core/clippy.toml` lists the forbidden calls; `tests/purity.rs` checks the dependencies).
 
+pub mod asset;
 pub mod calendar;
+pub mod change;
 pub mod channel;
 pub mod complaint;
 pub mod config;

@@ -42,8 +42,16 @@ impl<T> Import<T> {
 }
 
 /// Reads a CSV file of `T` records.
-pub fn import<T: Tabular>(input: impl io::Read) -> Result<Import<T>, CsvError> {
-    let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(input);
+///
+/// The file is read into memory first (registers are small), so that each row's line number is
+/// exact even after blank lines, which the CSV reader skips without counting them in the next
+/// record's position.
+pub fn import<T: Tabular>(mut input: impl io::Read) -> Result<Import<T>, CsvError> {
+    let mut bytes = Vec::new();
+    input.read_to_end(&mut bytes)?;
+    let line_of = |position: Option<&csv::Position>| position.map_or(0, |p| start_line(&bytes, p));
+    let mut reader =
+        csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(&bytes[..]);
     let mut rows = reader.byte_records();
     let header = match rows.next() {
         None => return Err(CsvError::Empty),
@@ -56,7 +64,7 @@ pub fn import<T: Tabular>(input: impl io::Read) -> Result<Import<T>, CsvError> {
     for row in rows {
         match row {
             Ok(record) => {
-                let line = record.position().map_or(0, csv::Position::line);
+                let line = line_of(record.position());
                 if record.iter().all(|field| field.iter().all(u8::is_ascii_whitespace)) {
                     continue;
                 }
@@ -69,7 +77,7 @@ pub fn import<T: Tabular>(input: impl io::Read) -> Result<Import<T>, CsvError> {
                 }
             }
             Err(error) => {
-                let line = error.position().map_or(0, csv::Position::line);
+                let line = line_of(error.position());
                 if let csv::ErrorKind::Io(_) = error.kind() {
                     return Err(whole_file_error(error));
                 }
@@ -92,6 +100,19 @@ pub fn export<'a, T: Tabular + 'a>(
     }
     writer.flush()?;
     Ok(())
+}
+
+/// The line a record starts on: the reader's position, moved past any blank lines it skipped.
+fn start_line(bytes: &[u8], position: &csv::Position) -> u64 {
+    let from = usize::try_from(position.byte()).unwrap_or(usize::MAX);
+    let skipped = bytes
+        .get(from..)
+        .unwrap_or_default()
+        .iter()
+        .take_while(|b| matches!(b, b'\r' | b'\n'))
+        .filter(|b| **b == b'\n')
+        .count();
+    position.line() + skipped as u64
 }
 
 fn text_fields(record: &csv::ByteRecord) -> Result<Vec<String>, String> {
@@ -154,6 +175,15 @@ mod tests {
             import.errors.iter().map(|e| (e.row, e.column.as_deref())).collect();
         assert_eq!(problems, [(3, Some("tag")), (4, Some("seats")), (6, None), (7, None)]);
         assert_eq!(import.records[1].1.owners, ["quoted, comma"]);
+    }
+
+    #[test]
+    fn rows_after_blank_lines_keep_their_line_numbers() {
+        let file = b"tag,seats\r\nA1,1\r\n\r\n\r\nA4,x\n\nA6,2\n";
+        let import = import::<Kit>(&file[..]).unwrap();
+        let rows: Vec<u64> = import.records.iter().map(|(n, _)| *n).collect();
+        assert_eq!(rows, [2, 7]);
+        assert_eq!(import.errors.iter().map(|e| e.row).collect::<Vec<_>>(), [5]);
     }
 
     #[test]

@@ -57,6 +57,9 @@ pub struct DeskConfig {
     /// How long closed records keep personal data (`[retention]`).
     #[serde(default)]
     pub retention: RetentionSettings,
+    /// Change control: risk matrix, advisory boards, freeze windows, standard templates.
+    #[serde(default)]
+    pub change: crate::change::Policy,
 }
 
 /// Desk-wide settings (`[desk]`).
@@ -159,6 +162,7 @@ impl DeskConfig {
             catalogue: Vec::new(),
             problems: ProblemSettings::default(),
             retention: RetentionSettings::default(),
+            change: crate::change::Policy::default(),
         }
     }
 
@@ -218,6 +222,7 @@ impl DeskConfig {
         }
         self.problems.check(&root.key("problems"), |id| self.category(id).is_some())?;
         self.retention.check(&root.key("retention"))?;
+        self.change.check(&root.key("change"))?;
         Ok(())
     }
 

@@ -9,6 +9,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod agent;
+mod asset;
+mod change;
 mod complaint;
 mod harness;
 mod history;
@@ -17,3 +19,4 @@ mod knowledge;
 mod problem;
 mod request;
 mod requester;
+mod stored;
