@@ -3,7 +3,7 @@
 use desk_core::config::ApprovalRole;
 use desk_core::id::{PersonId, RecordId, RequestRef};
 use desk_core::record::ReplayError;
-use desk_core::{complaint, incident, knowledge, people, problem, request};
+use desk_core::{asset, change, complaint, incident, knowledge, people, problem, request};
 
 use crate::routing::RoutingError;
 use crate::store::StoreError;
@@ -33,6 +33,12 @@ pub enum Error {
     /// A knowledge article refused the command.
     #[error(transparent)]
     Article(#[from] knowledge::Error),
+    /// A change refused the command.
+    #[error(transparent)]
+    Change(#[from] change::Error),
+    /// An asset refused the command.
+    #[error(transparent)]
+    Asset(#[from] asset::Error),
     /// A requester record refused the command.
     #[error(transparent)]
     Requester(#[from] people::requester::Error),

@@ -384,9 +384,8 @@ impl Desk {
             RowKind::Complaint => self.row_of::<complaint::Complaint>(id, history)?,
             RowKind::Requester => self.row_of::<Requester>(id, history)?,
             RowKind::Agent => self.row_of::<Agent>(id, history)?,
-            RowKind::Change | RowKind::Asset => {
-                return Err(Error::Invalid(format!("{id}: this desk cannot rebuild its row")));
-            }
+            RowKind::Change => self.row_of::<desk_core::change::Change>(id, history)?,
+            RowKind::Asset => self.row_of::<desk_core::asset::Asset>(id, history)?,
         };
         row.sla = old.sla.clone();
         row.wake_at = old.wake_at;

@@ -253,3 +253,90 @@ async fn queues_searches_and_a_persons_tickets_page_through_the_rows() {
     assert_eq!(found.rows.len(), 5);
     assert!(f.desk.past_sla(PageRequest::default()).await.unwrap().rows.is_empty());
 }
+
+#[tokio::test]
+async fn changes_take_their_cis_from_the_register_and_report_collisions() {
+    use desk::{AddAsset, RaiseChange};
+    use desk_core::asset::{Class, Deployment, Link, Relationship, Status};
+    use desk_core::change::{self, Kind, Reason, Target, Window};
+
+    let f = Fixture::new().await;
+    let registered = |name: &str, class: Class, links: Vec<Link>| AddAsset {
+        name: name.into(),
+        attributes: class.blank(),
+        status: Some(Status::Deployed),
+        deployment: Some(Deployment { to: None, location: "Civic Centre data room".into() }),
+        links,
+    };
+    let admin = agent("s.khan");
+    let server =
+        f.desk.add_asset(&admin, registered("EBC-SRV-01", Class::Server, vec![])).await.unwrap();
+    let server = server.record.reference();
+    let on_server = vec![Link { kind: Relationship::RunsOn, target: server }];
+    let revenues =
+        f.desk.add_asset(&admin, registered("Revenues", Class::Software, on_server)).await.unwrap();
+    let revenues = revenues.record.reference();
+    let impact = f.desk.cmdb().await.unwrap().impact(server).unwrap();
+    assert!(impact.path_to(revenues).is_some(), "the server's failure reaches Revenues");
+
+    // A change on the server, authorised by the ECAB and scheduled for tonight.
+    let raise = |title: &str, ci| RaiseChange {
+        title: title.into(),
+        description: String::new(),
+        kind: Kind::Emergency,
+        cis: vec![ci],
+    };
+    let patch = f.desk.raise_change(&admin, raise("Patch the server", server)).await.unwrap();
+    assert_eq!(patch.record.cis(), [Target { ci: server, class: Class::Server }]);
+    let patch = patch.record.reference();
+    let tonight = Window::new(
+        f.desk.now() + chrono::TimeDelta::hours(10),
+        f.desk.now() + chrono::TimeDelta::hours(12),
+    )
+    .unwrap();
+    for command in [
+        change::Command::Submit,
+        change::Command::Approve { member: person("s.khan") },
+        change::Command::Approve { member: person("d.okafor") },
+        change::Command::Schedule { window: tonight },
+    ] {
+        f.desk.execute_change(&admin, patch, command, None).await.unwrap();
+    }
+    // Upgrading Revenues in an overlapping window collides with it through the CMDB.
+    let upgrade = f.desk.raise_change(&admin, raise("Upgrade Revenues", revenues)).await.unwrap();
+    let upgrade = upgrade.record.reference();
+    let overlapping = Window::new(
+        tonight.start() + chrono::TimeDelta::hours(1),
+        tonight.end() + chrono::TimeDelta::hours(1),
+    )
+    .unwrap();
+    let collisions = f.desk.change_collisions(upgrade, overlapping).await.unwrap();
+    assert_eq!(collisions.len(), 1);
+    assert_eq!(collisions[0].change, patch);
+    assert!(
+        matches!(collisions[0].reasons[..], [Reason::Related { ours, theirs, .. }] if ours == revenues && theirs == server)
+    );
+    let later = Window::new(
+        tonight.end() + chrono::TimeDelta::days(1),
+        tonight.end() + chrono::TimeDelta::days(2),
+    )
+    .unwrap();
+    assert!(f.desk.change_collisions(upgrade, later).await.unwrap().is_empty());
+
+    // The register is the reference for classes and existence.
+    let wrong = change::Command::SetCis { cis: vec![Target { ci: server, class: Class::Printer }] };
+    assert!(matches!(
+        f.desk.execute_change(&admin, upgrade, wrong, None).await,
+        Err(Error::Invalid(_))
+    ));
+    let missing = desk_core::id::AssetRef::from_number(99).unwrap();
+    assert!(matches!(
+        f.desk.raise_change(&admin, raise("Ghost", missing)).await,
+        Err(Error::NotFound(_))
+    ));
+    let row = f.desk.row(&revenues.into()).await.unwrap();
+    assert_eq!((row.kind, row.cis.as_slice()), (RowKind::Asset, &[revenues][..]));
+    let by_ci = f.desk.by_ci(server, PageRequest::default()).await.unwrap();
+    let ids: Vec<RecordId> = by_ci.rows.iter().map(|r| r.id.clone()).collect();
+    assert!(ids.contains(&patch.into()) && ids.contains(&server.into()), "{ids:?}");
+}

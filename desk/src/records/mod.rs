@@ -6,6 +6,8 @@
 //! (`open_incident`, `execute_incident`, …).
 
 mod article;
+mod asset;
+mod change;
 mod complaint;
 mod incident;
 mod person;
@@ -22,6 +24,8 @@ use desk_core::{DeskConfig, Timestamp};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+pub use self::asset::AddAsset;
+pub use self::change::RaiseChange;
 pub use self::complaint::LodgeComplaint;
 pub use self::incident::OpenIncident;
 pub use self::problem::LogProblem;
