@@ -41,15 +41,17 @@ const FEED_PAGE: u32 = 1_000;
 /// the record has moved on, the command fails with [`Error::Conflict`] and changes nothing.
 ///
 /// ```
-/// # async fn example() -> Result<(), desk::Error> {
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), desk::Error> {
 /// use std::sync::Arc;
 /// use desk::{Desk, OpenIncident};
 /// use desk_core::{Actor, DeskConfig};
 /// use desk_core::channel::Channel;
+/// use desk_core::incident::Status;
 /// use desk_core::priority::{Impact, Urgency};
-/// # let store: Arc<dyn desk::store::Store> = unimplemented!();
+/// use desk_memory::MemoryStore;
 ///
-/// let desk = Desk::builder(store).config(DeskConfig::example()).build()?;
+/// let desk = Desk::builder(Arc::new(MemoryStore::new())).config(DeskConfig::example()).build()?;
 /// let agent = Actor::Agent("a.patel".parse().unwrap());
 /// let opened = desk
 ///     .open_incident(&agent, OpenIncident {
@@ -63,7 +65,9 @@ const FEED_PAGE: u32 = 1_000;
 ///         )
 ///     })
 ///     .await?;
-/// println!("{} is with {:?}", opened.record.reference, opened.record.team());
+/// // Routed by category to the team the configuration names, in the same commit.
+/// assert_eq!(opened.record.status, Status::Assigned);
+/// assert_eq!(opened.record.team().map(|t| t.as_str()), Some("desk-side"));
 /// # Ok(()) }
 /// ```
 #[derive(Clone)]
