@@ -327,6 +327,7 @@ impl Desk {
         rename: Option<RecordId>,
         closure: Closure,
     ) -> Result<Redacted, Error> {
+        let mut conflict = None;
         for _ in 0..ATTEMPTS {
             if self.store().hold(id).await?.is_some() {
                 return Ok(Redacted::Held);
@@ -361,12 +362,15 @@ impl Desk {
                 Redaction { record: id.clone(), events: changed, row, rename: rename.clone() };
             match self.store().redact(redaction).await {
                 Ok(()) => return Ok(Redacted::Done),
-                Err(StoreError::Conflict { .. }) => continue,
+                Err(StoreError::Conflict { record, expected, actual }) => {
+                    conflict = Some(Error::Conflict { record, expected, actual });
+                }
                 Err(StoreError::OnHold(_)) => return Ok(Redacted::Held),
                 Err(other) => return Err(other.into()),
             }
         }
-        Err(Error::Conflict { record: id.clone(), expected: 0, actual: 0 })
+        // The record kept changing while it was being rewritten: the caller may try again.
+        Err(conflict.unwrap_or_else(|| Error::NotFound(id.clone())))
     }
 
     /// The row of a record rebuilt from a (redacted) history; SLA fields kept from `old`.
