@@ -416,6 +416,10 @@ slug!(
     /// A business calendar, by the `name` in its file (`core-hours`, `24x7`).
     CalendarId
 );
+slug!(
+    /// An SLA clock within a policy, by its `id` (`response`, `resolution`, `ola-networks`).
+    ClockId
+);
 
 /// Any record's identity: a numbered reference, or a person record keyed by their id.
 ///

@@ -31,6 +31,7 @@ pub mod record;
 pub mod request;
 #[cfg(test)]
 mod scenario;
+pub mod sla;
 pub mod tabular;
 pub mod tier;
 

@@ -11,6 +11,11 @@
 //! - [`due`](BusinessCalendar::due): when is a target of so much business time used up?
 //! - [`elapsed`](BusinessCalendar::elapsed): how much business time lies between two instants?
 //!
+//! For many questions about the same instants, [`reading`](BusinessCalendar::reading) reads the
+//! calendar's meter of business time once per instant; differences of readings are elapsed
+//! business time, and [`instant_at`](BusinessCalendar::instant_at) turns a reading back into
+//! the instant it is reached.
+//!
 //! # What counts as open
 //!
 //! An instant is open when its **local wall-clock time**, on its local date, lies inside one of
@@ -327,6 +332,27 @@ impl BusinessCalendar {
         total.to_delta()
     }
 
+    /// The calendar's meter of business time at `at`: the business time since the start of the
+    /// compiled span. `None` outside the span (ask [`elapsed`](BusinessCalendar::elapsed) and
+    /// [`due`](BusinessCalendar::due) there).
+    ///
+    /// Taking a reading costs one short search, and the business time between two instants is
+    /// the difference of their readings, so an engine asking many questions about the same
+    /// instants (the SLA clocks of one incident) takes each reading once.
+    pub fn reading(&self, at: Timestamp) -> Option<Reading> {
+        let at = Exact::instant(at);
+        let main = &self.compiled.main;
+        main.covers(at.secs).then(|| Reading(main.business_before(at)))
+    }
+
+    /// The earliest instant by which the meter shows `reading`: the same instant as
+    /// [`due`](BusinessCalendar::due) from an instant read `earlier` with a target of
+    /// `reading − earlier`, when that target is more than zero. `None` when the compiled span
+    /// ends first.
+    pub fn instant_at(&self, reading: Reading) -> Option<Timestamp> {
+        self.compiled.main.instant_reaching(reading.0)?.to_instant()
+    }
+
     /// The local time of `at` on this calendar's wall clock.
     pub fn local(&self, at: Timestamp) -> DateTime<Tz> {
         self.definition.timezone.from_utc_datetime(&at.naive_utc())
@@ -362,6 +388,48 @@ impl fmt::Debug for BusinessCalendar {
             .field("span", &self.span)
             .field("intervals", &self.compiled.main.intervals())
             .finish()
+    }
+}
+
+/// A reading of a calendar's meter of business time (see [`BusinessCalendar::reading`]).
+/// Readings of one calendar compare and subtract; readings of different calendars mean nothing
+/// to each other.
+///
+/// JSON shape: `{"secs": 1234567, "nanos": 0}`, business time since the compiled span began.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(from = "ReadingParts", into = "ReadingParts")]
+pub struct Reading(Exact);
+
+/// [`Reading`]'s JSON form.
+#[derive(Serialize, Deserialize)]
+struct ReadingParts {
+    secs: i64,
+    nanos: u32,
+}
+
+impl From<ReadingParts> for Reading {
+    fn from(parts: ReadingParts) -> Self {
+        let extra = i64::from(parts.nanos / 1_000_000_000);
+        let nanos = parts.nanos % 1_000_000_000;
+        Reading(Exact::seconds(parts.secs.saturating_add(extra)).plus(Exact { secs: 0, nanos }))
+    }
+}
+
+impl From<Reading> for ReadingParts {
+    fn from(reading: Reading) -> Self {
+        ReadingParts { secs: reading.0.secs, nanos: reading.0.nanos }
+    }
+}
+
+impl Reading {
+    /// The business time from `earlier` to this reading (negative if `earlier` is later).
+    pub fn since(self, earlier: Reading) -> TimeDelta {
+        if self >= earlier { self.0.minus(earlier.0).to_delta() } else { -earlier.since(self) }
+    }
+
+    /// The reading `delta` of business time later; `None` for a negative `delta`.
+    pub fn after(self, delta: TimeDelta) -> Option<Reading> {
+        Exact::amount(delta).map(|delta| Reading(self.0.plus(delta)))
     }
 }
 

@@ -220,3 +220,24 @@ impl BusinessCalendar {
         BusinessCalendar::new(definition).unwrap()
     }
 }
+
+#[test]
+fn readings_subtract_to_business_time_and_turn_back_into_instants() {
+    // Given core hours, read at Friday 16:30 and Monday 08:45
+    let calendar = core_hours();
+    let friday = calendar.reading(at("2026-01-16T16:30:00Z")).unwrap();
+    let monday = calendar.reading(at("2026-01-19T08:45:00Z")).unwrap();
+    // Then they are an hour and an hour of business time apart
+    assert_eq!(monday.since(friday), hours(2));
+    assert_eq!(friday.since(monday), -hours(2));
+    // And two hours on from Friday's reading is reached on Monday at 08:45, like `due`
+    let goal = friday.after(hours(2)).unwrap();
+    assert_eq!(calendar.instant_at(goal), Some(at("2026-01-19T08:45:00Z")));
+    assert_eq!(calendar.due(at("2026-01-16T16:30:00Z"), hours(2)).ok(), calendar.instant_at(goal));
+    assert_eq!(friday.after(-hours(1)), None);
+    // And a reading survives JSON
+    let json = serde_json::to_value(friday).unwrap();
+    assert_eq!(serde_json::from_value::<Reading>(json).unwrap(), friday);
+    // Outside the compiled span there is no reading
+    assert_eq!(calendar.reading(at("2150-01-01T00:00:00Z")), None);
+}

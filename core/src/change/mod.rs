@@ -1038,6 +1038,16 @@ fn not_blank(text: &str, what: &'static str) -> Result<(), Error> {
     if text.trim().is_empty() { Err(Error::Blank { what }) } else { Ok(()) }
 }
 
+impl crate::links::NamesCis for Change {
+    fn ticket(&self) -> crate::id::Reference {
+        self.reference.reference()
+    }
+
+    fn named_cis(&self) -> std::collections::BTreeSet<AssetRef> {
+        self.cis().iter().map(|target| target.ci).collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::num::NonZeroU8;
@@ -1310,15 +1320,5 @@ mod tests {
         let json = serde_json::to_value(&event).unwrap();
         assert_eq!(json["type"], event.name());
         assert_eq!(serde_json::from_value::<Event>(json).unwrap(), event);
-    }
-}
-
-impl crate::links::NamesCis for Change {
-    fn ticket(&self) -> crate::id::Reference {
-        self.reference.reference()
-    }
-
-    fn named_cis(&self) -> std::collections::BTreeSet<AssetRef> {
-        self.cis().iter().map(|target| target.ci).collect()
     }
 }

@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 use super::{Assignment, Event, Incident, Resolution, Status};
 use crate::id::RecordId;
 use crate::record::{Aggregate, Context, EventInfo, ReplayError, Timestamp};
+use crate::sla::{Mark, Passed};
 
 impl Aggregate for Incident {
     const NOUN: &'static str = "incident";
@@ -56,6 +57,7 @@ impl Aggregate for Incident {
                     public_updates: 0,
                     work_notes: 0,
                     tags: BTreeSet::new(),
+                    sla_marks: BTreeSet::new(),
                     updated_at: at,
                 });
             }
@@ -170,6 +172,20 @@ impl Aggregate for Incident {
             }
             Event::DuplicateAbsorbed { duplicate } => {
                 incident.duplicates.insert(*duplicate);
+            }
+            Event::SlaWarningPassed { clock, cycle, threshold, .. } => {
+                incident.sla_marks.insert(Mark {
+                    clock: clock.clone(),
+                    cycle: *cycle,
+                    passed: Passed::Warning(*threshold),
+                });
+            }
+            Event::SlaBreached { clock, cycle, .. } => {
+                incident.sla_marks.insert(Mark {
+                    clock: clock.clone(),
+                    cycle: *cycle,
+                    passed: Passed::Breach,
+                });
             }
         }
         Ok(incident)

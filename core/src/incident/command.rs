@@ -5,11 +5,13 @@ use std::collections::BTreeSet;
 use serde::{Deserialize, Serialize};
 
 use super::HoldReason;
+use crate::Timestamp;
 use crate::channel::Channel;
-use crate::id::{AssetRef, CategoryId, IncidentRef, PersonId, ResolutionCode, TeamId};
+use crate::id::{AssetRef, CategoryId, ClockId, IncidentRef, PersonId, ResolutionCode, TeamId};
 use crate::people::VipKind;
 use crate::priority::{Impact, Urgency};
 use crate::record::{CommandName, Visibility};
+use crate::sla::Threshold;
 
 /// A new incident, as logged.
 ///
@@ -273,6 +275,28 @@ pub enum Command {
         /// The duplicate.
         duplicate: IncidentRef,
     },
+    /// Record that an SLA clock passed a warning threshold (issued by the desk's timer, from
+    /// [`crate::sla::Clock::unrecorded`]). Recording the same mark again records nothing.
+    RecordSlaWarning {
+        /// The clock.
+        clock: ClockId,
+        /// The clock's cycle.
+        cycle: u32,
+        /// The threshold passed.
+        threshold: Threshold,
+        /// When it passed; not after the command's own time.
+        at: Timestamp,
+    },
+    /// Record that an SLA clock breached its target (issued by the desk's timer, from
+    /// [`crate::sla::Clock::unrecorded`]). Recording the same breach again records nothing.
+    RecordSlaBreach {
+        /// The clock.
+        clock: ClockId,
+        /// The clock's cycle.
+        cycle: u32,
+        /// When it breached; not after the command's own time.
+        at: Timestamp,
+    },
 }
 
 impl CommandName for Command {
@@ -304,6 +328,8 @@ impl CommandName for Command {
             Command::ReleaseChild { .. } => "release_child",
             Command::MergeInto { .. } => "merge_into",
             Command::AbsorbDuplicate { .. } => "absorb_duplicate",
+            Command::RecordSlaWarning { .. } => "record_sla_warning",
+            Command::RecordSlaBreach { .. } => "record_sla_breach",
         }
     }
 }

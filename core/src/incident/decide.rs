@@ -8,7 +8,8 @@ use super::{
 };
 use crate::config::DeskConfig;
 use crate::id::{CategoryId, PersonId, ResolutionCode};
-use crate::record::{Actor, Aggregate, CommandName, Context, Visibility};
+use crate::record::{Actor, Aggregate, CommandName, Context, Timestamp, Visibility};
+use crate::sla::{Mark, Passed};
 use crate::tier::Tier;
 
 const TITLE_MAX: usize = 200;
@@ -254,6 +255,22 @@ pub(super) fn decide(
             }
             Ok(vec![Event::DuplicateAbsorbed { duplicate }])
         }
+        Command::RecordSlaWarning { clock, cycle, threshold, at } => {
+            require(!status.is_terminal())?;
+            let mark = Mark { clock, cycle, passed: Passed::Warning(threshold) };
+            if !new_sla_mark(incident, &mark, at, ctx)? {
+                return Ok(Vec::new());
+            }
+            Ok(vec![Event::SlaWarningPassed { clock: mark.clock, cycle, threshold, at }])
+        }
+        Command::RecordSlaBreach { clock, cycle, at } => {
+            require(!status.is_terminal())?;
+            let mark = Mark { clock, cycle, passed: Passed::Breach };
+            if !new_sla_mark(incident, &mark, at, ctx)? {
+                return Ok(Vec::new());
+            }
+            Ok(vec![Event::SlaBreached { clock: mark.clock, cycle, at }])
+        }
     }
 }
 
@@ -320,6 +337,28 @@ fn route(
         events.push(Event::WorkNoteAdded { text: note });
     }
     Ok(events)
+}
+
+/// Whether `mark`, passed `at`, is yet to be recorded; refuses a mark from the future or from a
+/// cycle that cannot exist.
+fn new_sla_mark(
+    incident: &Incident,
+    mark: &Mark,
+    at: Timestamp,
+    ctx: Context<'_>,
+) -> Result<bool, Error> {
+    let refuse = |reason| Error::SlaMark {
+        reference: incident.reference,
+        clock: mark.clock.clone(),
+        reason,
+    };
+    if mark.cycle == 0 {
+        return Err(refuse("cycles count from 1"));
+    }
+    if at > ctx.now {
+        return Err(refuse("it has not passed yet"));
+    }
+    Ok(!incident.sla_marks.contains(mark))
 }
 
 fn log(new: NewIncident, ctx: Context<'_>) -> Result<Vec<Event>, Error> {

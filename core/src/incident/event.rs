@@ -5,10 +5,12 @@ use std::collections::BTreeSet;
 use serde::{Deserialize, Serialize};
 
 use super::{Assignment, EscalationLevel, HoldReason};
+use crate::Timestamp;
 use crate::channel::Channel;
-use crate::id::{AssetRef, CategoryId, IncidentRef, PersonId, ResolutionCode};
+use crate::id::{AssetRef, CategoryId, ClockId, IncidentRef, PersonId, ResolutionCode};
 use crate::priority::Assessment;
 use crate::record::{Actor, EventInfo, Visibility};
+use crate::sla::Threshold;
 
 /// The creating event.
 ///
@@ -215,6 +217,26 @@ pub enum Event {
         /// The duplicate.
         duplicate: IncidentRef,
     },
+    /// An SLA clock passed a warning threshold. Never moves a clock.
+    SlaWarningPassed {
+        /// The clock.
+        clock: ClockId,
+        /// The clock's cycle.
+        cycle: u32,
+        /// The threshold.
+        threshold: Threshold,
+        /// When it passed.
+        at: Timestamp,
+    },
+    /// An SLA clock breached its target. Never moves a clock.
+    SlaBreached {
+        /// The clock.
+        clock: ClockId,
+        /// The clock's cycle.
+        cycle: u32,
+        /// When it breached.
+        at: Timestamp,
+    },
 }
 
 impl EventInfo for Event {
@@ -247,6 +269,8 @@ impl EventInfo for Event {
             Event::ChildReleased { .. } => "child_released",
             Event::MergedInto { .. } => "merged_into",
             Event::DuplicateAbsorbed { .. } => "duplicate_absorbed",
+            Event::SlaWarningPassed { .. } => "sla_warning_passed",
+            Event::SlaBreached { .. } => "sla_breached",
         }
     }
 
@@ -278,7 +302,9 @@ impl EventInfo for Event {
             | Event::ParentUnlinked { .. }
             | Event::ChildAdopted { .. }
             | Event::ChildReleased { .. }
-            | Event::DuplicateAbsorbed { .. } => Visibility::Internal,
+            | Event::DuplicateAbsorbed { .. }
+            | Event::SlaWarningPassed { .. }
+            | Event::SlaBreached { .. } => Visibility::Internal,
         }
     }
 }

@@ -36,6 +36,10 @@
 //! - **Routing**: a rule's [`RoutingDecision`] is recorded as a `routed` event carrying the rule,
 //!   its explanation and trace, and followed like an assignment (plus a reprioritisation and a
 //!   work note when the decision asks for them). It is accepted while the incident is open.
+//! - **SLA marks**: the desk's timer records each warning and breach of an SLA clock once per
+//!   clock and cycle ([`Command::RecordSlaWarning`], [`Command::RecordSlaBreach`]); a repeat
+//!   records nothing. They are accepted in any state but closed, cancelled and merged, and
+//!   never move a clock (see [`crate::sla`]).
 //!
 //! Rules that involve two incidents (linking, merging) are checked by [`check_link`] and
 //! [`check_merge`] before the command runs; what must then happen to the other incident is
@@ -58,9 +62,10 @@ pub use self::command::{
 pub use self::event::{Event, Logged};
 pub use self::links::{FollowUp, check_link, check_merge, check_unlink, follow_ups};
 use crate::channel::Channel;
-use crate::id::{AssetRef, CategoryId, IncidentRef, PersonId, ResolutionCode, TeamId};
+use crate::id::{AssetRef, CategoryId, ClockId, IncidentRef, PersonId, ResolutionCode, TeamId};
 use crate::priority::{Assessment, Priority, PriorityError};
 use crate::record::{Actor, Timestamp};
+use crate::sla::Mark;
 use crate::tier::Tier;
 
 /// Where an incident is in its lifecycle.
@@ -306,6 +311,9 @@ pub struct Incident {
     /// Tags added by routing rules.
     #[serde(default)]
     pub tags: BTreeSet<String>,
+    /// The SLA warnings and breaches recorded, each once (see [`crate::sla`]).
+    #[serde(default)]
+    pub sla_marks: BTreeSet<Mark>,
     /// When anything last happened.
     pub updated_at: Timestamp,
 }
@@ -474,6 +482,16 @@ pub enum Error {
     /// Cancelling or merging a parent: its children would be left behind.
     #[error("{0} has child incidents: resolve or unlink them first")]
     HasChildren(IncidentRef),
+    /// An SLA mark that cannot be recorded.
+    #[error("{reference}: cannot record an SLA mark for clock `{clock}`: {reason}")]
+    SlaMark {
+        /// The incident.
+        reference: IncidentRef,
+        /// The clock.
+        clock: ClockId,
+        /// Why.
+        reason: &'static str,
+    },
     /// The other incident of a link or merge is not open.
     #[error("{reference} is {state}: it can no longer take links or merges")]
     OtherNotOpen {

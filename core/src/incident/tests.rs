@@ -665,3 +665,42 @@ fn routing_decisions_have_a_stable_json_shape() {
     assert_eq!(value["rule"], "category-team");
     assert_eq!(serde_json::from_value::<Command>(value).unwrap(), command);
 }
+
+#[test]
+fn sla_marks_are_recorded_once_and_never_on_a_finished_incident() {
+    // Given an incident an hour old
+    let mut s = Scenario::logged(new_incident(13));
+    s.after(60);
+    let breach =
+        Command::RecordSlaBreach { clock: "response".parse().unwrap(), cycle: 1, at: at(30) };
+    // When the timer records the breach twice, as the desk's system actor
+    s.by(Actor::System);
+    let first = s.run(breach.clone());
+    let second = s.run(breach.clone());
+    // Then it is recorded once, as an internal event
+    assert_eq!(names(&first), ["sla_breached"]);
+    assert_eq!(first[0].visibility(), Visibility::Internal);
+    assert!(second.is_empty());
+    assert_eq!(s.incident().sla_marks.len(), 1);
+    // And its JSON shape is stable
+    assert_eq!(
+        serde_json::to_value(&breach).unwrap(),
+        serde_json::json!({"type": "record_sla_breach", "clock": "response", "cycle": 1, "at": "2026-03-02T09:30:00Z"})
+    );
+    // And once cancelled, the incident takes no more marks
+    s.run(Command::Cancel { reason: "Duplicate call".into() });
+    let warning = Command::RecordSlaWarning {
+        clock: "resolution".parse().unwrap(),
+        cycle: 1,
+        threshold: crate::sla::Threshold::new(50).unwrap(),
+        at: at(45),
+    };
+    assert!(matches!(
+        s.attempt(warning),
+        Err(Error::InvalidTransition {
+            state: Status::Cancelled,
+            command: "record_sla_warning",
+            ..
+        })
+    ));
+}

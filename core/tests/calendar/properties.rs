@@ -168,6 +168,30 @@ proptest! {
     }
 
     #[test]
+    fn readings_agree_with_elapsed_and_due(
+        (definition, calendar) in calendar(),
+        start in instant(),
+        window in 0i64..=30 * 1440,
+        fraction in 0.0f64..1.0,
+        nanos in 1u32..1_000_000_000,
+    ) {
+        let end = start + TimeDelta::minutes(window);
+        let (Some(from), Some(to)) = (calendar.reading(start), calendar.reading(end)) else {
+            // Outside the compiled span there are no readings
+            prop_assert!(calendar.span().first_year == calendar.span().last_year);
+            return Ok(());
+        };
+        prop_assert_eq!(to.since(from), calendar.elapsed(start, end));
+        prop_assert_eq!(from.since(to), calendar.elapsed(end, start));
+        let target = target(&definition, 10, fraction, nanos);
+        let reached = from.after(target).and_then(|goal| calendar.instant_at(goal));
+        if let Some(instant) = reached {
+            prop_assert_eq!(Ok(instant), calendar.due(start, target));
+        }
+        prop_assert_eq!(from.after(-TimeDelta::seconds(1)), None);
+    }
+
+    #[test]
     fn due_is_monotonic_in_the_target(
         (definition, calendar) in calendar(),
         start in instant(),

@@ -7,21 +7,24 @@
 //! - resolving a parent (major or not) resolves every child that was open;
 //! - parent and child links agree in both directions;
 //! - a routing decision is recorded on any open incident and moves it only to another team;
+//! - SLA warnings and breaches are recorded once per clock, cycle and mark, never on a finished
+//!   incident, and a repeat records nothing;
 //! - replaying each incident's history rebuilds exactly its current state;
 //! - every state and event survives a JSON round trip.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use desk_core::DeskConfig;
 use desk_core::channel::Channel;
-use desk_core::id::{IncidentRef, PersonId, TeamId};
+use desk_core::id::{ClockId, IncidentRef, PersonId, TeamId};
 use desk_core::incident::{
     self, AssignTo, Command, Escalation, HoldReason, Incident, NewIncident, RoutingDecision,
     Status, follow_ups,
 };
 use desk_core::priority::{Impact, Urgency};
 use desk_core::record::{Actor, Aggregate, Context, Visibility};
+use desk_core::sla::{Passed, Threshold};
 use proptest::prelude::*;
 use proptest_state_machine::{ReferenceStateMachine, StateMachineTest, prop_state_machine};
 
@@ -38,23 +41,69 @@ const REOPEN_WINDOW_DAYS: i64 = 10;
 
 #[derive(Debug, Clone)]
 enum Step {
-    Log { n: u32, team: Option<usize> },
-    Assign { n: u32, team: usize },
-    Route { n: u32, team: Option<usize> },
-    Start { n: u32 },
-    Hold { n: u32 },
-    Resume { n: u32 },
-    Resolve { n: u32 },
-    Close { n: u32 },
-    Reopen { n: u32 },
-    Cancel { n: u32 },
-    Escalate { n: u32, team: usize },
-    DeclareMajor { n: u32 },
-    Link { child: u32, parent: u32 },
-    Unlink { child: u32 },
-    Merge { duplicate: u32, target: u32 },
-    Update { n: u32 },
-    Wait { hours: i64 },
+    Log {
+        n: u32,
+        team: Option<usize>,
+    },
+    Assign {
+        n: u32,
+        team: usize,
+    },
+    Route {
+        n: u32,
+        team: Option<usize>,
+    },
+    Start {
+        n: u32,
+    },
+    Hold {
+        n: u32,
+    },
+    Resume {
+        n: u32,
+    },
+    Resolve {
+        n: u32,
+    },
+    Close {
+        n: u32,
+    },
+    Reopen {
+        n: u32,
+    },
+    Cancel {
+        n: u32,
+    },
+    Escalate {
+        n: u32,
+        team: usize,
+    },
+    DeclareMajor {
+        n: u32,
+    },
+    Link {
+        child: u32,
+        parent: u32,
+    },
+    Unlink {
+        child: u32,
+    },
+    Merge {
+        duplicate: u32,
+        target: u32,
+    },
+    Update {
+        n: u32,
+    },
+    /// Record an SLA warning (`breach: false`) or breach of clock `resolution` in `cycle`.
+    SlaMark {
+        n: u32,
+        breach: bool,
+        cycle: u32,
+    },
+    Wait {
+        hours: i64,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -66,6 +115,8 @@ struct ModelIncident {
     parent: Option<u32>,
     children: Vec<u32>,
     resolved_at: Option<i64>,
+    /// SLA marks recorded: (breach, cycle).
+    sla_marks: BTreeSet<(bool, u32)>,
 }
 
 #[derive(Debug, Clone)]
@@ -112,6 +163,7 @@ impl Model {
                         parent: None,
                         children: vec![],
                         resolved_at: None,
+                        sla_marks: BTreeSet::new(),
                     },
                 );
                 true
@@ -187,7 +239,8 @@ impl Model {
                     | Step::Cancel { n }
                     | Step::Escalate { n, .. }
                     | Step::DeclareMajor { n }
-                    | Step::Update { n } => n,
+                    | Step::Update { n }
+                    | Step::SlaMark { n, .. } => n,
                     _ => unreachable!(),
                 };
                 let Some(i) = self.incidents.get_mut(&n) else { return false };
@@ -253,6 +306,13 @@ fn single(i: &mut ModelIncident, step: &Step, now: i64) -> bool {
             ok
         }
         Step::Update { .. } => live(s),
+        Step::SlaMark { breach, cycle, .. } => {
+            let ok = !s.is_terminal();
+            if ok {
+                i.sla_marks.insert((breach, cycle));
+            }
+            ok
+        }
         _ => false,
     }
 }
@@ -296,6 +356,7 @@ impl ReferenceStateMachine for IncidentModel {
             1 => n().prop_map(|child| Step::Unlink { child }),
             1 => (n(), n()).prop_map(|(duplicate, target)| Step::Merge { duplicate, target }),
             1 => n().prop_map(|n| Step::Update { n }),
+            1 => (n(), any::<bool>(), 1u32..=2).prop_map(|(n, breach, cycle)| Step::SlaMark { n, breach, cycle }),
             1 => prop_oneof![Just(1i64), Just(24), Just(24 * 11)].prop_map(|hours| Step::Wait { hours }),
         ]
         .boxed()
@@ -467,6 +528,16 @@ impl Desk {
                 Command::AddUpdate { visibility: Visibility::Public, text: "Still on it".into() },
                 &by,
             ),
+            Step::SlaMark { n, breach, cycle } => {
+                let clock: ClockId = "resolution".parse().unwrap();
+                let command = if breach {
+                    Command::RecordSlaBreach { clock, cycle, at: self.now }
+                } else {
+                    let threshold = Threshold::new(75).unwrap();
+                    Command::RecordSlaWarning { clock, cycle, threshold, at: self.now }
+                };
+                self.run(reference(n), command, &Actor::System)
+            }
         }
     }
 }
@@ -532,6 +603,12 @@ impl StateMachineTest for Desk {
             assert_eq!(actual.major, expected.major);
             assert_eq!(actual.parent, expected.parent.map(reference));
             assert_eq!(actual.team(), expected.team.map(team_id).as_ref());
+            let marks: BTreeSet<(bool, u32)> = actual
+                .sla_marks
+                .iter()
+                .map(|mark| (mark.passed == Passed::Breach, mark.cycle))
+                .collect();
+            assert_eq!(marks, expected.sla_marks, "SLA marks of {}", actual.reference);
             for child in &actual.children {
                 assert_eq!(desk.incidents[child].parent, Some(actual.reference), "links agree");
             }

@@ -4,6 +4,10 @@
 //!
 //! - `desk sla due --calendar FILE`: due instants for business-time targets (JSON lines in/out).
 //! - `desk sla elapsed --calendar FILE`: business seconds between two instants.
+//! - `desk sla explain --policy FILE --calendars DIR [--clock ID]`: an incident's SLA clocks from
+//!   its recorded events (JSON lines in, one JSON document out).
+//! - `desk sla what-if --policy FILE --other FILE --calendars DIR`: recorded incidents under
+//!   another version of a policy.
 //!
 //! Run `desk --help` or `desk sla --help` for the details. Exit status: 0 on success (even when
 //! some input lines were refused: each gets an `{"error": …}` line), 2 when the command line or
@@ -28,7 +32,7 @@ struct Cli {
 /// The areas of the desk.
 #[derive(Debug, Subcommand)]
 enum Area {
-    /// Service levels: business calendars, due instants, elapsed business time.
+    /// Service levels: business calendars, due instants, elapsed business time, SLA clocks.
     #[command(subcommand)]
     Sla(sla::Command),
 }

@@ -1,17 +1,31 @@
-//! `desk sla …`: business-time questions answered against a calendar file.
+//! `desk sla …`: business-time questions answered against a calendar file, and SLA clocks
+//! worked out from recorded incident events.
 //!
-//! Both commands read JSON lines on standard input and write one JSON line per input line, in
-//! order. A line that cannot be answered gets `{"error": "line N: …"}` and the run goes on; blank
-//! lines are skipped. Instants are RFC 3339; answers are given in the calendar's local offset.
+//! `due` and `elapsed` read JSON lines on standard input and write one JSON line per input line,
+//! in order. A line that cannot be answered gets `{"error": "line N: …"}` and the run goes on;
+//! blank lines are skipped. Instants are RFC 3339; answers are given in the calendar's local
+//! offset.
+//!
+//! `explain` and `what-if` read recorded incident events as JSON lines (the storage's
+//! `Recorded` envelopes: `{"record": "INC-000123", "seq": 1, "at": …, "actor": …, "event": …}`)
+//! and write one JSON document. A line that is not such an event stops the run (exit status 1):
+//! a clock worked out from part of a history would be wrong.
 
+use std::collections::BTreeMap;
 use std::fs;
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
+use std::time::SystemTime;
 
 use anyhow::Context as _;
-use chrono::{DateTime, FixedOffset, SecondsFormat, TimeDelta};
+use chrono::{DateTime, FixedOffset, SecondsFormat, TimeDelta, Utc};
 use clap::{Args, Subcommand};
-use desk_core::calendar::BusinessCalendar;
+use desk_core::calendar::{BusinessCalendar, Calendars};
+use desk_core::id::{ClockId, RecordId};
+use desk_core::incident;
+use desk_core::record::Recorded;
+use desk_core::sla::{self, Policy, Summary};
+use desk_core::{DeskConfig, Timestamp};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -26,6 +40,50 @@ pub(crate) enum Command {
     /// Reads `{"from": RFC3339, "to": RFC3339}` lines; writes `{"seconds": N}` lines: the whole
     /// business seconds between them (negative when to is before from).
     Elapsed(CalendarArg),
+    /// Reads one incident's recorded events; writes its clocks under the policy, with the
+    /// summary and when next to wake, or with --clock why that clock says what it says.
+    Explain(ExplainArgs),
+    /// Reads the recorded events of any number of incidents (each incident's in order); writes
+    /// how each clock fares under the policy in use and under another version of it.
+    WhatIf(WhatIfArgs),
+}
+
+/// What the clock commands work with.
+#[derive(Debug, Args)]
+pub(crate) struct Setup {
+    /// The SLA policy file (TOML), e.g. examples/sla/council-standard.toml.
+    #[arg(long, value_name = "FILE")]
+    policy: PathBuf,
+    /// A directory of calendar files (every *.toml in it), e.g. examples/calendars.
+    #[arg(long, value_name = "DIR")]
+    calendars: PathBuf,
+    /// The desk configuration the policy is checked against (teams, categories, priorities);
+    /// the sample council's when left out.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// The time to evaluate at (RFC 3339); the current time when left out.
+    #[arg(long, value_name = "RFC3339")]
+    now: Option<DateTime<FixedOffset>>,
+}
+
+/// `desk sla explain`.
+#[derive(Debug, Args)]
+pub(crate) struct ExplainArgs {
+    #[command(flatten)]
+    setup: Setup,
+    /// Explain this clock of the policy, interval by interval.
+    #[arg(long, value_name = "ID")]
+    clock: Option<ClockId>,
+}
+
+/// `desk sla what-if`.
+#[derive(Debug, Args)]
+pub(crate) struct WhatIfArgs {
+    #[command(flatten)]
+    setup: Setup,
+    /// The other version of the policy (TOML).
+    #[arg(long, value_name = "FILE")]
+    other: PathBuf,
 }
 
 /// The calendar a command counts business time on.
@@ -66,7 +124,115 @@ pub(crate) fn run(command: Command, input: impl BufRead, output: impl Write) -> 
                 Ok(json!({ "seconds": elapsed.num_seconds() }))
             })
         }
+        Command::Explain(args) => {
+            let (calendars, policy) = args.setup.load(&args.setup.policy)?;
+            let history = read_events(input)?;
+            let now = args.setup.now();
+            let answer = match &args.clock {
+                Some(clock) => {
+                    serde_json::to_value(sla::explain(&history, &policy, &calendars, clock, now)?)?
+                }
+                None => {
+                    let clocks = sla::evaluate(&history, &policy, &calendars, now)?;
+                    json!({
+                        "summary": Summary::of(&clocks),
+                        "next_wake": sla::next_wake(&clocks),
+                        "clocks": clocks,
+                    })
+                }
+            };
+            write_document(output, &answer)
+        }
+        Command::WhatIf(args) => {
+            let (calendars, current) = args.setup.load(&args.setup.policy)?;
+            let (_, other) = args.setup.load(&args.other)?;
+            let incidents = by_record(read_events(input)?);
+            let histories = incidents.iter().map(Vec::as_slice);
+            let answer = sla::what_if(histories, &current, &other, &calendars, args.setup.now())?;
+            write_document(output, &serde_json::to_value(answer)?)
+        }
     }
+}
+
+impl Setup {
+    /// The time to evaluate at.
+    fn now(&self) -> Timestamp {
+        self.now.map_or_else(|| DateTime::<Utc>::from(SystemTime::now()), |now| now.to_utc())
+    }
+
+    /// The calendars, and the policy in `file` checked against them and the configuration.
+    fn load(&self, file: &Path) -> anyhow::Result<(Calendars, Policy)> {
+        let config = match &self.config {
+            Some(path) => DeskConfig::from_toml(&path.display().to_string(), &read(path)?)
+                .map_err(|error| BadFile(error.to_string()))?,
+            None => DeskConfig::example(),
+        };
+        let calendars = load_calendars(&self.calendars)?;
+        let policy =
+            Policy::from_toml(&file.display().to_string(), &read(file)?, &calendars, &config)
+                .map_err(|error| BadFile(error.to_string()))?;
+        Ok((calendars, policy))
+    }
+}
+
+/// Every `*.toml` calendar file in `dir`, in name order.
+fn load_calendars(dir: &Path) -> anyhow::Result<Calendars> {
+    let unreadable =
+        |error: std::io::Error| BadFile(format!("cannot read {}: {error}", dir.display()));
+    let mut paths: Vec<PathBuf> = fs::read_dir(dir)
+        .map_err(unreadable)?
+        .map(|entry| entry.map(|entry| entry.path()))
+        .collect::<Result<_, _>>()
+        .map_err(unreadable)?;
+    paths.retain(|path| path.extension().is_some_and(|ext| ext == "toml"));
+    paths.sort();
+    let mut calendars = Calendars::new();
+    for path in paths {
+        let calendar = load(&path)?;
+        calendars
+            .insert(calendar)
+            .map_err(|error| BadFile(format!("{}: {error}", path.display())))?;
+    }
+    Ok(calendars)
+}
+
+fn read(path: &Path) -> anyhow::Result<String> {
+    fs::read_to_string(path)
+        .map_err(|error| BadFile(format!("cannot read {}: {error}", path.display())).into())
+}
+
+/// Recorded incident events, one JSON object per non-blank line.
+fn read_events(input: impl BufRead) -> anyhow::Result<Vec<Recorded<incident::Event>>> {
+    let mut events = Vec::new();
+    for (index, line) in input.lines().enumerate() {
+        let line = line.context("cannot read standard input")?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let event = serde_json::from_str(&line)
+            .with_context(|| format!("line {}: not a recorded incident event", index + 1))?;
+        events.push(event);
+    }
+    Ok(events)
+}
+
+/// The events grouped by record, records in order of first appearance.
+fn by_record(events: Vec<Recorded<incident::Event>>) -> Vec<Vec<Recorded<incident::Event>>> {
+    let mut index: BTreeMap<RecordId, usize> = BTreeMap::new();
+    let mut incidents: Vec<Vec<Recorded<incident::Event>>> = Vec::new();
+    for event in events {
+        let slot = *index.entry(event.record.clone()).or_insert_with(|| {
+            incidents.push(Vec::new());
+            incidents.len() - 1
+        });
+        incidents[slot].push(event);
+    }
+    incidents
+}
+
+fn write_document(mut output: impl Write, document: &Value) -> anyhow::Result<()> {
+    writeln!(output, "{document}").context("cannot write standard output")?;
+    output.flush().context("cannot write standard output")
 }
 
 fn due(calendar: &BusinessCalendar, line: DueLine) -> Result<Value, String> {

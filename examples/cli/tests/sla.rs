@@ -15,15 +15,7 @@ fn fixture(name: &str) -> String {
 
 /// Runs `desk sla <command> --calendar <calendar>` with `input` on standard input.
 fn desk(command: &str, calendar: &str, input: &str) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_desk"))
-        .args(["sla", command, "--calendar", calendar])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the desk binary runs");
-    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
-    child.wait_with_output().unwrap()
+    desk_with(&[command, "--calendar", calendar], input)
 }
 
 /// Standard output as JSON values, one per line.
@@ -138,4 +130,151 @@ fn a_missing_calendar_file_exits_2() {
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8(output.stderr).unwrap();
     assert!(stderr.contains("cannot read") && stderr.contains("no-such-calendar.toml"), "{stderr}");
+}
+
+const COUNCIL: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../sla/council-standard.toml");
+const CALENDARS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../calendars");
+
+/// Runs `desk sla <args…>` with `input` on standard input.
+fn desk_with(args: &[&str], input: &str) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_desk"))
+        .arg("sla")
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the desk binary runs");
+    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+/// The recorded events of a P3 incident (number `n`) logged on Monday 2 February 2026 at
+/// 09:00, worked from 09:00 and resolved at `resolved` (an RFC 3339 instant), as JSON lines.
+fn history(n: u32, resolved: &str) -> String {
+    use desk_core::DeskConfig;
+    use desk_core::channel::Channel;
+    use desk_core::id::IncidentRef;
+    use desk_core::incident::{AssignTo, Command as C, Incident, NewIncident};
+    use desk_core::priority::{Impact, Urgency};
+    use desk_core::record::{Actor, Aggregate, Context, Recorded};
+
+    let config = DeskConfig::example();
+    let actor = Actor::Agent("a.patel".parse().unwrap());
+    let monday: desk_core::Timestamp = "2026-02-02T09:00:00Z".parse().unwrap();
+    let new = NewIncident {
+        reference: IncidentRef::from_number(n).unwrap(),
+        title: "Printer jams".into(),
+        description: String::new(),
+        channel: Channel::Phone,
+        requester: "k.lee".parse().unwrap(),
+        requester_vip: None,
+        category: None,
+        affected_ci: None,
+        impact: Impact::level(2).unwrap(),
+        urgency: Urgency::level(2).unwrap(),
+        assign: Some(AssignTo { team: "service-desk".parse().unwrap(), agent: None }),
+        resolve: None,
+    };
+    let resolve = C::Resolve { code: "fixed".parse().unwrap(), notes: "Cleared".into() };
+    let steps = [
+        (monday, C::Log(Box::new(new))),
+        (monday, C::Start { agent: None }),
+        (resolved.parse().unwrap(), resolve),
+    ];
+    let mut state = None;
+    let mut lines = Vec::new();
+    for (at, command) in steps {
+        let (next, events) = Incident::execute(state, command, Context::new(at, &actor, &config))
+            .expect("the story's commands are accepted");
+        for event in events {
+            let seq = lines.len() as u64 + 1;
+            let recorded =
+                Recorded { record: next.reference.into(), seq, at, actor: actor.clone(), event };
+            lines.push(serde_json::to_string(&recorded).unwrap());
+        }
+        state = Some(next);
+    }
+    lines.join("\n")
+}
+
+/// The only JSON document on standard output.
+fn document(output: &Output) -> serde_json::Value {
+    let mut answers = answers(output);
+    assert_eq!(answers.len(), 1);
+    answers.remove(0)
+}
+
+#[test]
+fn explain_lists_the_clocks_and_explains_one() {
+    let input = history(7, "2026-02-02T10:00:00Z");
+    let setup = ["--policy", COUNCIL, "--calendars", CALENDARS, "--now", "2026-02-02T12:00:00Z"];
+    let all = document(&desk_with(&[&["explain"][..], &setup].concat(), &input));
+    let clocks = all["clocks"].as_array().unwrap();
+    assert_eq!(clocks.len(), 5);
+    assert_eq!(
+        (clocks[0]["id"].as_str(), clocks[0]["state"].as_str()),
+        (Some("response"), Some("stopped"))
+    );
+    assert_eq!(clocks[2]["elapsed"], 3_600);
+    assert_eq!(all["summary"]["warned"], false);
+    let one =
+        document(&desk_with(&[&["explain", "--clock", "resolution"][..], &setup].concat(), &input));
+    assert_eq!(one["record"], "INC-000007");
+    assert_eq!(one["target"]["written"], "3d");
+    let kinds: Vec<&str> =
+        one["intervals"].as_array().unwrap().iter().map(|i| i["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["counted", "not_running"]);
+}
+
+#[test]
+fn what_if_compares_two_versions_of_a_policy() {
+    // Version 2 cuts P3 resolution from 3 business days to 2
+    let stricter = std::fs::read_to_string(COUNCIL)
+        .unwrap()
+        .replace("version = 1", "version = 2")
+        .replace("P3 = \"3d\", P4 = \"5d\"", "P3 = \"2d\", P4 = \"5d\"");
+    let path = format!("{}/council-stricter.toml", env!("CARGO_TARGET_TMPDIR"));
+    std::fs::write(&path, stricter).unwrap();
+    // One incident resolved after 22h30m of business time, one within the hour
+    let input = [history(1, "2026-02-04T12:00:00Z"), history(2, "2026-02-02T09:30:00Z")].join("\n");
+    let args = ["what-if", "--policy", COUNCIL, "--other", &path, "--calendars", CALENDARS];
+    let run =
+        document(&desk_with(&[&args[..], &["--now", "2026-02-06T12:00:00Z"]].concat(), &input));
+    assert_eq!(run["other"]["version"], 2);
+    assert_eq!(run["totals"]["incidents"], 2);
+    assert_eq!(run["totals"]["newly_breached"], 1);
+    let resolution = run["comparisons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["record"] == "INC-000001" && c["clock"] == "resolution")
+        .unwrap();
+    assert_eq!(resolution["current"]["breaches"], 0);
+    assert_eq!(resolution["other"]["breached_at"], "2026-02-04T09:00:00Z");
+}
+
+#[test]
+fn an_incomplete_history_is_refused() {
+    let input: Vec<String> =
+        history(3, "2026-02-02T10:00:00Z").lines().map(str::to_owned).collect();
+    let gap = [input[0].clone(), input[2].clone()].join("\n");
+    let output = desk_with(&["explain", "--policy", COUNCIL, "--calendars", CALENDARS], &gap);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(stderr.contains("seq 3 follows seq 1: the history is incomplete"), "{stderr}");
+}
+
+#[test]
+fn a_bad_policy_exits_2_naming_line_and_key() {
+    let output = desk_with(
+        &["explain", "--policy", &fixture("falling-warnings.toml"), "--calendars", CALENDARS],
+        "",
+    );
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        stderr.contains("falling-warnings.toml:10:16: clock[0].warn_at[1]: warning thresholds must rise: 90 % then 75 %"),
+        "{stderr}"
+    );
 }
