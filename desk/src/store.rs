@@ -1,4 +1,4 @@
-//! The storage port: what the [`crate::Desk`] needs from a database.
+//! The storage port: what the desk needs from a database.
 //!
 //! A store keeps, for every record, an **append-only history** of events (with optimistic
 //! concurrency: a write names the version it expects, and a stale write is a
