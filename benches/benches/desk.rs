@@ -25,10 +25,12 @@ use std::time::{Duration, Instant};
 use criterion::{Criterion, Throughput};
 use desk::store::Store;
 use desk::{Desk, OpenIncident};
+use desk_core::calendar::Calendars;
 use desk_core::channel::Channel;
 use desk_core::id::RecordId;
 use desk_core::people::{Contact, requester};
 use desk_core::priority::{Impact, Urgency};
+use desk_core::sla::Policy;
 use desk_core::{Actor, DeskConfig};
 use desk_postgres::PostgresStore;
 use desk_sqlite::SqliteStore;
@@ -59,7 +61,13 @@ fn fault(n: usize) -> OpenIncident {
 
 /// A desk on `store` with the example council and its requester registered.
 fn desk_on(runtime: &Runtime, store: Arc<dyn Store>) -> Desk {
-    let desk = Desk::builder(store).config(DeskConfig::example()).build().unwrap();
+    let config = DeskConfig::example();
+    let desk = Desk::builder(store)
+        .sla_policy(Policy::example(&config).unwrap())
+        .calendars(Calendars::example())
+        .config(config)
+        .build()
+        .unwrap();
     runtime.block_on(async {
         let kim = "k.lee".parse().unwrap();
         if desk.requester(&kim).await.is_err() {

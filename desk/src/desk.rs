@@ -9,6 +9,7 @@ use desk_core::calendar::Calendars;
 use desk_core::id::{IdError, PersonId, RecordId, RecordKind, Reference};
 use desk_core::people::{Agent, Contact, Requester};
 use desk_core::record::{Actor, Aggregate, Context, EventInfo, Recorded};
+use desk_core::sla::Policy;
 use desk_core::{DeskConfig, Timestamp};
 use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
@@ -17,7 +18,7 @@ use crate::audit::{self, BrokenLink, Chain, Verified};
 use crate::clock::{Clock, SystemClock};
 use crate::error::Error;
 use crate::outbox::{Audience, Notification, Recipient, Subject, To};
-use crate::records::{RecordType, people_of};
+use crate::records::{Levels, RecordType, people_of};
 use crate::routing::{CategoryRouter, Router};
 use crate::store::{Append, Commit, Digest, OutboxMessage, RecordRow, Store, StoredEvent};
 
@@ -79,6 +80,7 @@ struct Inner {
     store: Arc<dyn Store>,
     config: DeskConfig,
     calendars: Calendars,
+    policy: Option<Policy>,
     clock: Arc<dyn Clock>,
     router: Arc<dyn Router>,
     commits: watch::Sender<u64>,
@@ -101,6 +103,7 @@ pub struct DeskBuilder {
     store: Arc<dyn Store>,
     config: DeskConfig,
     calendars: Calendars,
+    policy: Option<Policy>,
     clock: Arc<dyn Clock>,
     router: Arc<dyn Router>,
 }
@@ -122,6 +125,12 @@ impl DeskBuilder {
         DeskBuilder { calendars, ..self }
     }
 
+    /// The SLA policy incidents are measured against (default: none, so no clocks run). It
+    /// must fit the calendars and the configuration: [`DeskBuilder::build`] checks it.
+    pub fn sla_policy(self, policy: Policy) -> Self {
+        DeskBuilder { policy: Some(policy), ..self }
+    }
+
     /// Where the time comes from (default: [`SystemClock`]).
     pub fn clock(self, clock: Arc<dyn Clock>) -> Self {
         DeskBuilder { clock, ..self }
@@ -132,17 +141,24 @@ impl DeskBuilder {
         DeskBuilder { router, ..self }
     }
 
-    /// The desk, once its configuration passes [`DeskConfig::check`].
+    /// The desk, once its configuration passes [`DeskConfig::check`] and its SLA policy fits
+    /// the calendars and the configuration.
     pub fn build(self) -> Result<Desk, Error> {
         self.config.check().map_err(|(path, message)| {
             Error::Invalid(format!("configuration: {path}: {message}"))
         })?;
+        if let Some(policy) = &self.policy {
+            policy.check_against(&self.calendars, &self.config).map_err(|(path, error)| {
+                Error::Invalid(format!("SLA policy {}: {path}: {error}", policy.name()))
+            })?;
+        }
         let (commits, _) = watch::channel(0);
         Ok(Desk {
             inner: Arc::new(Inner {
                 store: self.store,
                 config: self.config,
                 calendars: self.calendars,
+                policy: self.policy,
                 clock: self.clock,
                 router: self.router,
                 commits,
@@ -196,6 +212,7 @@ impl Desk {
             store,
             config: DeskConfig::empty(),
             calendars: Calendars::new(),
+            policy: None,
             clock: Arc::new(SystemClock),
             router: Arc::new(CategoryRouter),
         }
@@ -214,6 +231,16 @@ impl Desk {
     /// The business calendars.
     pub fn calendars(&self) -> &Calendars {
         &self.inner.calendars
+    }
+
+    /// The SLA policy, if the desk measures service levels.
+    pub fn sla_policy(&self) -> Option<&Policy> {
+        self.inner.policy.as_ref()
+    }
+
+    /// The service levels records are measured against.
+    pub(crate) fn levels(&self) -> Levels<'_> {
+        Levels { policy: self.inner.policy.as_ref(), calendars: &self.inner.calendars }
     }
 
     /// The clock.
@@ -406,7 +433,7 @@ impl Desk {
             }
             let Some(state) = loaded.state.as_ref() else { continue };
             let events = loaded.seal();
-            let (sla, wake_at) = state.sla(&loaded.history, work.now)?;
+            let (sla, wake_at) = state.sla(&loaded.history, self.levels(), work.now)?;
             let mut row = loaded.row(self.config(), work.now);
             row.sla = sla;
             row.wake_at = wake_at;

@@ -78,7 +78,7 @@ pub enum Error {
     Routing(#[from] RoutingError),
     /// The SLA engine could not evaluate a record.
     #[error("sla: {0}")]
-    Sla(String),
+    Sla(#[from] desk_core::sla::SlaError),
     /// The request makes no sense (wrong kind of reference, bad input to a desk operation).
     #[error("{0}")]
     Invalid(String),

@@ -94,7 +94,7 @@ impl Desk {
             let mut work = Work::<A>::new(now);
             let mut loaded = self.load::<A>(id).await?;
             let Some(state) = loaded.state.as_ref() else { return Ok(()) };
-            let commands = state.timer_commands(&loaded.history, now)?;
+            let commands = state.timer_commands(&loaded.history, self.levels(), now)?;
             loaded.refresh = true;
             work.records.push(loaded);
             for command in commands {

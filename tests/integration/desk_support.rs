@@ -12,11 +12,13 @@ use desk::store::{
     RowKind, Store, StoreError, StoredEvent,
 };
 use desk::{Desk, OpenIncident};
+use desk_core::calendar::Calendars;
 use desk_core::channel::Channel;
 use desk_core::id::{PersonId, RecordId, RecordKind, Reference};
 use desk_core::people::requester::{self, Profile};
 use desk_core::people::{Contact, VipKind, agent};
 use desk_core::priority::{Impact, Urgency};
+use desk_core::sla::Policy;
 use desk_core::{Actor, DeskConfig, Timestamp};
 use desk_memory::MemoryStore;
 
@@ -60,7 +62,13 @@ impl Fixture {
     /// A desk on `store` with `config`.
     pub(crate) fn configured(store: Arc<dyn Store>, config: DeskConfig) -> Fixture {
         let clock = ManualClock::new(monday());
-        let desk = Desk::builder(store)
+        let mut builder = Desk::builder(store).calendars(Calendars::example());
+        // The example SLA policy names the example desk's teams; a desk configured otherwise
+        // runs without clocks.
+        if let Ok(policy) = Policy::example(&config) {
+            builder = builder.sla_policy(policy);
+        }
+        let desk = builder
             .config(config)
             .clock(Arc::new(clock.clone()))
             .build()

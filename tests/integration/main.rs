@@ -11,6 +11,7 @@ mod desk_gdpr;
 mod desk_incidents;
 mod desk_outbox;
 mod desk_records;
+mod desk_sla;
 mod desk_support;
 mod storage_concurrency;
 mod storage_contract;

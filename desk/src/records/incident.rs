@@ -2,17 +2,18 @@
 //! routing and SLA), commands with their parent/child cascades, and reads.
 
 use desk_core::channel::Channel;
-use desk_core::id::{AssetRef, CategoryId, IncidentRef, PersonId, RecordId, RecordKind};
+use desk_core::id::{AssetRef, CategoryId, ClockId, IncidentRef, PersonId, RecordId, RecordKind};
 use desk_core::incident::{
     self, AssignTo, Command, Event, Incident, NewIncident, ResolveAtContact, Status,
 };
 use desk_core::people::Requester;
 use desk_core::priority::{Impact, Urgency};
 use desk_core::record::{Actor, Recorded};
+use desk_core::sla;
 use desk_core::{DeskConfig, Timestamp};
 use serde::{Deserialize, Serialize};
 
-use super::{Projection, RecordType};
+use super::{Levels, Projection, RecordType};
 use crate::desk::{Desk, Loaded, Outcome, Versioned, Work, check_expected};
 use crate::error::Error;
 use crate::outbox::{Audience, Notice, To, Topic};
@@ -175,6 +176,42 @@ impl Desk {
         self.read(&reference.into()).await
     }
 
+    /// The incident's SLA clocks as they stand now: state, elapsed, remaining, due, warnings
+    /// passed and breaches. Empty when the desk has no SLA policy.
+    pub async fn incident_clocks(&self, reference: IncidentRef) -> Result<Vec<sla::Clock>, Error> {
+        let Some(policy) = self.sla_policy() else { return Ok(Vec::new()) };
+        let history = self.incident_history(reference).await?;
+        Ok(sla::evaluate(&history, policy, self.calendars(), self.now())?)
+    }
+
+    /// Why one of the incident's clocks stands where it does: its counted and paused intervals,
+    /// each with the event that began it. Refused when the desk has no SLA policy or the policy
+    /// has no clock called `clock`.
+    pub async fn explain_incident_clock(
+        &self,
+        reference: IncidentRef,
+        clock: &ClockId,
+    ) -> Result<sla::Explanation, Error> {
+        let policy = self
+            .sla_policy()
+            .ok_or_else(|| Error::Invalid("this desk has no SLA policy".to_owned()))?;
+        let history = self.incident_history(reference).await?;
+        Ok(sla::explain(&history, policy, self.calendars(), clock, self.now())?)
+    }
+
+    /// The recorded events of an incident, refused as not found when there are none.
+    async fn incident_history(
+        &self,
+        reference: IncidentRef,
+    ) -> Result<Vec<Recorded<Event>>, Error> {
+        let id = RecordId::from(reference);
+        let loaded = self.load::<Incident>(&id).await?;
+        if loaded.state.is_none() {
+            return Err(Error::NotFound(id));
+        }
+        Ok(loaded.history)
+    }
+
     /// Runs `command` on an incident. Links and merges are checked against the other incident;
     /// the cascades the core asks for (a parent's resolution and public updates reaching its
     /// children, a child adopted by its parent, a duplicate absorbed by its target) are
@@ -335,13 +372,50 @@ impl RecordType for Incident {
             .collect()
     }
 
+    fn timer_commands(
+        &self,
+        history: &[Recorded<Event>],
+        levels: Levels<'_>,
+        now: Timestamp,
+    ) -> Result<Vec<Command>, Error> {
+        let Some(policy) = levels.policy.filter(|_| !self.status.is_terminal()) else {
+            return Ok(Vec::new());
+        };
+        let clocks = sla::evaluate(history, policy, levels.calendars, now)?;
+        Ok(clocks.iter().flat_map(sla::Clock::unrecorded).collect())
+    }
+
     fn sla(
         &self,
-        _history: &[Recorded<Event>],
-        _now: Timestamp,
+        history: &[Recorded<Event>],
+        levels: Levels<'_>,
+        now: Timestamp,
     ) -> Result<(SlaRow, Option<Timestamp>), Error> {
-        Ok((SlaRow::default(), None))
+        let Some(policy) = levels.policy else { return Ok((SlaRow::default(), None)) };
+        let clocks = sla::evaluate(history, policy, levels.calendars, now)?;
+        let summary = sla::Summary::of(&clocks);
+        let row = SlaRow {
+            due_at: summary.earliest_due,
+            warning_at: summary.first_warning_at,
+            warned: summary.warned,
+            breached_at: summary.first_breach_at,
+        };
+        // A finished incident takes no marks: its timers are off.
+        let wake_at = if self.status.is_terminal() { None } else { wake_at(&clocks) };
+        Ok((row, wake_at))
     }
+}
+
+/// When the timers must next look at an incident: at once when a warning or breach has passed
+/// and is not yet recorded (it passed between two commands), else when the next one passes.
+fn wake_at(clocks: &[sla::Clock]) -> Option<Timestamp> {
+    let unrecorded = clocks.iter().filter_map(|clock| {
+        let warnings = clock.warnings.iter().filter(|w| !w.recorded).map(|w| w.at);
+        let past = clock.past_breaches.iter().filter(|p| !p.recorded).map(|p| p.at);
+        let breach = clock.breached_at.filter(|_| !clock.breach_recorded);
+        warnings.chain(past).chain(breach).min()
+    });
+    unrecorded.min().or_else(|| sla::next_wake(clocks))
 }
 
 /// The notices of an assignment: the team, and the agent when one is named.

@@ -16,9 +16,11 @@ mod request;
 
 use std::collections::BTreeSet;
 
+use desk_core::calendar::Calendars;
 use desk_core::id::{AssetRef, PersonId, RecordId, TeamId};
 use desk_core::priority::Priority;
 use desk_core::record::{Aggregate, Recorded};
+use desk_core::sla::Policy;
 use desk_core::tier::Tier;
 use desk_core::{DeskConfig, Timestamp};
 use serde::Serialize;
@@ -87,6 +89,7 @@ pub(crate) trait RecordType:
     fn timer_commands(
         &self,
         _history: &[Recorded<Self::Event>],
+        _levels: Levels<'_>,
         _now: Timestamp,
     ) -> Result<Vec<Self::Command>, Error> {
         Ok(Vec::new())
@@ -96,10 +99,19 @@ pub(crate) trait RecordType:
     fn sla(
         &self,
         _history: &[Recorded<Self::Event>],
+        _levels: Levels<'_>,
         _now: Timestamp,
     ) -> Result<(SlaRow, Option<Timestamp>), Error> {
         Ok((SlaRow::default(), None))
     }
+}
+
+/// The service levels a desk measures records against: its SLA policy (none: no clocks) and
+/// the calendars the policy's clocks count in.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Levels<'d> {
+    pub(crate) policy: Option<&'d Policy>,
+    pub(crate) calendars: &'d Calendars,
 }
 
 /// The fields of a [`crate::store::RecordRow`] that depend on the kind of record.

@@ -6,14 +6,19 @@ use std::sync::Arc;
 use anyhow::Context;
 use desk::{Desk, OpenIncident};
 use desk_core::priority::{Impact, Urgency};
-use desk_core::{Actor, DeskConfig, channel::Channel};
+use desk_core::{Actor, DeskConfig, calendar::Calendars, channel::Channel, sla::Policy};
 use desk_sqlite::SqliteStore;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let path = std::env::args().nth(1).unwrap_or_else(|| "council-desk.sqlite".to_owned());
     let store = Arc::new(SqliteStore::open(&path).await?);
-    let desk = Desk::builder(store).config(DeskConfig::example()).build()?;
+    let config = DeskConfig::example(); // or DeskConfig::from_toml("desk.toml", &text)?
+    let desk = Desk::builder(store)
+        .sla_policy(Policy::example(&config)?) // response, update, resolution, OLA clocks
+        .calendars(Calendars::example()) // core hours 07:45-17:30 and bank holidays
+        .config(config)
+        .build()?;
     let impact = Impact::level(3).context("impact level 3")?;
     let urgency = Urgency::level(2).context("urgency level 2")?;
     let fault = OpenIncident {
@@ -22,6 +27,12 @@ async fn main() -> anyhow::Result<()> {
     };
     let incident = desk.open_incident(&Actor::Agent("a.patel".parse()?), fault).await?.record;
     let team = incident.team().map_or("nobody", |team| team.as_str());
-    println!("{} {} {}, with {team}", incident.reference, incident.priority(), incident.status);
+    let due = desk.row(&incident.reference.into()).await?.sla.due_at;
+    println!(
+        "{} {} {} with {team}, due {due:?}",
+        incident.reference,
+        incident.priority(),
+        incident.status
+    );
     Ok(())
 }

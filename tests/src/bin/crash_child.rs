@@ -13,8 +13,10 @@ use std::sync::Arc;
 
 use desk::store::Store;
 use desk::{Desk, OpenIncident};
+use desk_core::calendar::Calendars;
 use desk_core::channel::Channel;
 use desk_core::priority::{Impact, Urgency};
+use desk_core::sla::Policy;
 use desk_core::{Actor, DeskConfig};
 use desk_postgres::PostgresStore;
 use desk_sqlite::SqliteStore;
@@ -29,7 +31,12 @@ async fn main() -> Result<(), Box<dyn Error>> {
         ["postgres", url, schema] => Arc::new(PostgresStore::connect(url, schema).await?),
         _ => return Err("usage: crash_child sqlite <path> | postgres <url> <schema>".into()),
     };
-    let desk = Desk::builder(store).config(DeskConfig::example()).build()?;
+    let config = DeskConfig::example();
+    let desk = Desk::builder(store)
+        .sla_policy(Policy::example(&config)?)
+        .calendars(Calendars::example())
+        .config(config)
+        .build()?;
     let agent = Actor::Agent("a.patel".parse()?);
     let mut out = std::io::stdout().lock();
     for n in 0..MOST {
