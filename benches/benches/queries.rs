@@ -178,123 +178,94 @@ async fn populate(store: &dyn Store, size: u32) {
     println!("populated {size} incidents in {:.0?}", started.elapsed());
 }
 
-/// The query shapes the desk's screens use, each with parameter `n` varying per run.
-fn shapes() -> Vec<(&'static str, Box<dyn Fn(u64) -> Query>)> {
-    fn incidents() -> Filter {
-        Filter { kind: Some(RowKind::Incident), ..Filter::default() }
+/// A query the desk's screens make, with a parameter `n` that varies from run to run.
+struct Shape {
+    name: &'static str,
+    order: Order,
+    filter: fn(u64) -> Filter,
+}
+
+impl Shape {
+    fn query(&self, n: u64) -> Query {
+        Query { filter: (self.filter)(n), order: self.order, limit: 50, after: None }
     }
-    fn open() -> Filter {
-        Filter { open: Some(true), ..incidents() }
-    }
+}
+
+fn incidents() -> Filter {
+    Filter { kind: Some(RowKind::Incident), ..Filter::default() }
+}
+
+fn open() -> Filter {
+    Filter { open: Some(true), ..incidents() }
+}
+
+/// The shapes measured.
+fn shapes() -> Vec<Shape> {
     vec![
-        (
-            "team queue",
-            Box::new(move |n| Query {
-                filter: Filter { team: Some(team(TEAMS[n as usize % 12].0)), ..open() },
-                order: Order::Queue,
-                limit: 50,
-                after: None,
-            }),
-        ),
-        (
-            "agent queue",
-            Box::new(move |n| Query {
-                filter: Filter { agent: Some(person(&format!("agent-{:02}", n % 80))), ..open() },
-                order: Order::Queue,
-                limit: 50,
-                after: None,
-            }),
-        ),
-        (
-            "tier queue",
-            Box::new(move |n| Query {
-                filter: Filter { tier: Some(Tier::ALL[n as usize % 5]), ..open() },
-                order: Order::Queue,
-                limit: 50,
-                after: None,
-            }),
-        ),
-        (
-            "at risk (30 min)",
-            Box::new(move |n| Query {
-                filter: Filter { at_risk_before: Some(at(30 + (n % 10) as i64)), ..incidents() },
-                order: Order::Queue,
-                limit: 50,
-                after: None,
-            }),
-        ),
-        (
-            "at risk, by due",
-            Box::new(move |n| Query {
-                filter: Filter { at_risk_before: Some(at(30 + (n % 10) as i64)), ..incidents() },
-                order: Order::Due,
-                limit: 50,
-                after: None,
-            }),
-        ),
-        (
-            "open past SLA",
-            Box::new(move |_| Query {
-                filter: Filter { breached: Some(true), ..incidents() },
-                order: Order::Queue,
-                limit: 50,
-                after: None,
-            }),
-        ),
-        (
-            "by requester",
-            Box::new(move |n| Query {
-                filter: Filter {
-                    requester: Some(person(&format!("emp-{:05}", n * 37 % 5000))),
-                    ..incidents()
-                },
-                order: Order::Newest,
-                limit: 50,
-                after: None,
-            }),
-        ),
-        (
-            "by CI",
-            Box::new(move |n| Query {
-                filter: Filter { ci: Some(asset((n * 101 % 20_000) as u32 + 1)), ..incidents() },
-                order: Order::Newest,
-                limit: 50,
-                after: None,
-            }),
-        ),
-        (
-            "text: host name",
-            Box::new(move |n| Query {
-                filter: Filter {
-                    text: Some(format!("ws-{:05}", n * 7919 % 50_000)),
-                    ..incidents()
-                },
-                order: Order::Newest,
-                limit: 50,
-                after: None,
-            }),
-        ),
-        (
-            "text: two words",
-            Box::new(move |n| Query {
-                filter: Filter {
-                    text: Some(format!("{} {}", OBJECTS[n as usize % 16], SITES[n as usize % 6])),
-                    ..incidents()
-                },
-                order: Order::Newest,
-                limit: 50,
-                after: None,
-            }),
-        ),
-        (
-            "open text search",
-            Box::new(move |n| Query {
-                filter: Filter { text: Some(OBJECTS[n as usize % 16].to_owned()), ..open() },
-                order: Order::Queue,
-                limit: 50,
-                after: None,
-            }),
-        ),
+        Shape {
+            name: "team queue",
+            order: Order::Queue,
+            filter: |n| Filter { team: Some(team(TEAMS[n as usize % 12].0)), ..open() },
+        },
+        Shape {
+            name: "agent queue",
+            order: Order::Queue,
+            filter: |n| Filter { agent: Some(person(&format!("agent-{:02}", n % 80))), ..open() },
+        },
+        Shape {
+            name: "tier queue",
+            order: Order::Queue,
+            filter: |n| Filter { tier: Some(Tier::ALL[n as usize % 5]), ..open() },
+        },
+        Shape {
+            name: "at risk (30 min)",
+            order: Order::Queue,
+            filter: |n| Filter { at_risk_before: Some(at(30 + (n % 10) as i64)), ..incidents() },
+        },
+        Shape {
+            name: "at risk, by due",
+            order: Order::Due,
+            filter: |n| Filter { at_risk_before: Some(at(30 + (n % 10) as i64)), ..incidents() },
+        },
+        Shape {
+            name: "open past SLA",
+            order: Order::Queue,
+            filter: |_| Filter { breached: Some(true), ..incidents() },
+        },
+        Shape {
+            name: "by requester",
+            order: Order::Newest,
+            filter: |n| Filter {
+                requester: Some(person(&format!("emp-{:05}", n * 37 % 5000))),
+                ..incidents()
+            },
+        },
+        Shape {
+            name: "by CI",
+            order: Order::Newest,
+            filter: |n| Filter { ci: Some(asset((n * 101 % 20_000) as u32 + 1)), ..incidents() },
+        },
+        Shape {
+            name: "text: host name",
+            order: Order::Newest,
+            filter: |n| Filter {
+                text: Some(format!("ws-{:05}", n * 7919 % 50_000)),
+                ..incidents()
+            },
+        },
+        Shape {
+            name: "open text: one word",
+            order: Order::Queue,
+            filter: |n| Filter { text: Some(OBJECTS[n as usize % 16].to_owned()), ..open() },
+        },
+        Shape {
+            name: "text: 5 common words",
+            order: Order::Newest,
+            filter: |n| Filter {
+                text: Some(format!("{} {}", OBJECTS[n as usize % 16], SITES[n as usize % 6])),
+                ..incidents()
+            },
+        },
     ]
 }
 
@@ -307,12 +278,13 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 fn measure(rt: &Runtime, adapter: &str, size: u32, store: &Arc<dyn Store>) -> String {
     const RUNS: u64 = 400;
     let mut report = String::new();
-    for (name, shape) in shapes() {
+    for shape in shapes() {
+        let name = shape.name;
         let mut first = Vec::new();
         let mut next = Vec::new();
         let mut rows = 0;
         for n in 0..RUNS {
-            let query = shape(n);
+            let query = shape.query(n);
             let started = Instant::now();
             let page = rt.block_on(store.query(&query)).expect("query");
             first.push(started.elapsed());
@@ -369,12 +341,12 @@ fn main() {
         rt.block_on(populate(sqlite.as_ref(), size));
         stores.push(("sqlite".to_owned(), size, sqlite));
         if let Some(url) = &postgres {
-            let pg: Arc<dyn Store> = Arc::new(
-                rt.block_on(PostgresStore::connect(url, &format!("bench_{size}")))
-                    .expect("PostgreSQL connects"),
-            );
-            rt.block_on(populate(pg.as_ref(), size));
-            stores.push(("postgres".to_owned(), size, pg));
+            let pg = rt
+                .block_on(PostgresStore::connect(url, &format!("bench_{size}")))
+                .expect("PostgreSQL connects");
+            rt.block_on(populate(&pg, size));
+            rt.block_on(pg.analyze()).expect("statistics are refreshed");
+            stores.push(("postgres".to_owned(), size, Arc::new(pg)));
         }
     }
 
@@ -391,12 +363,12 @@ fn main() {
         .configure_from_args();
     for (adapter, size, store) in &stores {
         let mut group = criterion.benchmark_group(format!("{adapter}/{size}"));
-        for (name, shape) in shapes() {
+        for shape in shapes() {
             let mut n = 0;
-            group.bench_function(name, |b| {
+            group.bench_function(shape.name, |b| {
                 b.iter(|| {
                     n += 1;
-                    rt.block_on(store.query(&shape(n))).expect("query")
+                    rt.block_on(store.query(&shape.query(n))).expect("query")
                 })
             });
         }

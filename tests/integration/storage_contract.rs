@@ -357,6 +357,18 @@ async fn text_search_finds_word_prefixes_in_any_case(h: Harness) -> Harness {
     assert_eq!(find(store, search("   ")).await.len(), 4);
     assert_eq!(find(store, search("!!")).await.len(), 4);
 
+    // Searches of open rows alone follow rows as they close.
+    let mut closed = store.row(&incident(1)).await.expect("row").expect("a row");
+    closed.open = false;
+    closed.status = "closed".into();
+    store.commit(Commit { rows: vec![closed], ..Commit::default() }).await.expect("commit");
+    let open = |text: &str| Filter { open: Some(true), ..search(text) };
+    assert_eq!(find(store, search("vpn")).await, ["INC-000001"]);
+    assert_eq!(find(store, open("vpn")).await, none);
+    assert_eq!(find(store, open("siân")).await, ["INC-000004"]);
+    let at_risk = Filter { at_risk_before: Some(at(0)), ..search("v") };
+    assert_eq!(find(store, at_risk).await, none);
+
     // Search follows the row as it changes.
     let mut renamed = row(&incident(2), 1);
     renamed.title = "Scanner fault".into();

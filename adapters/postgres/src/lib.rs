@@ -27,8 +27,8 @@ use desk::store::{
 use desk_core::Timestamp;
 use desk_core::id::{PersonId, RecordId, RecordKind, Reference};
 use desk_sql::{
-    Dialect, ROWS_COLUMNS, ROWS_UPDATE, RowColumns, Statement, Value, from_json, to_i64, to_json,
-    to_u64,
+    Dialect, ROWS_COLUMNS, ROWS_UPDATE, RowColumns, SearchScope, Statement, Value, from_json,
+    to_i64, to_json, to_u64,
 };
 use tokio_postgres::error::SqlState;
 use tokio_postgres::types::ToSql;
@@ -103,6 +103,17 @@ impl PostgresStore {
         &self.schema
     }
 
+    /// Refreshes the query planner's statistics of the store's tables. PostgreSQL's
+    /// autovacuum does this in time; call it after a bulk import so that queries plan well at
+    /// once.
+    pub async fn analyze(&self) -> Result<(), StoreError> {
+        let client = self.client().await?;
+        client
+            .batch_execute(
+                "ANALYZE rows, row_bodies, row_search, row_people, row_cis, streams, events, outbox",
+            ).await.map_err(backend)
+    }
+
     /// Drops the store's schema and everything in it (for tests and removed tenants).
     pub async fn drop_schema(self) -> Result<(), StoreError> {
         let client = self.client().await?;
@@ -142,12 +153,49 @@ impl Dialect for Postgres {
         "id"
     }
 
-    fn matches_terms(&self, terms: &[String], statement: &mut Statement) -> String {
+    fn matches_terms(
+        &self,
+        terms: &[String],
+        scope: SearchScope,
+        statement: &mut Statement,
+    ) -> String {
         // Terms are letters and digits only: quoted as lexemes they need no escapes.
-        let prefixes: Vec<String> = terms.iter().map(|term| format!("'{term}':*")).collect();
-        let placeholder = statement.bind(self, Value::Text(prefixes.join(" & ")));
-        format!("r.id IN (SELECT id FROM row_bodies WHERE search @@ {placeholder}::text::tsquery)")
+        let lexemes: Vec<String> = terms
+            .iter()
+            .map(|term| {
+                if term.chars().count() <= SHORT_PREFIX {
+                    format!("'^{term}'")
+                } else {
+                    format!("'{term}':*")
+                }
+            })
+            .collect();
+        let placeholder = statement.bind(self, Value::Text(lexemes.join(" & ")));
+        let open = match scope {
+            SearchScope::All => "",
+            SearchScope::Open => "open AND ",
+        };
+        format!(
+            "r.id IN (SELECT id FROM row_search WHERE {open}search @@ {placeholder}::text::tsquery)"
+        )
     }
+}
+
+/// The longest prefix indexed as a lexeme of its own.
+const SHORT_PREFIX: usize = 3;
+
+/// A row's lexemes: its words, and their first one to [`SHORT_PREFIX`] characters marked `^`.
+fn lexemes(terms: &[String]) -> Vec<String> {
+    let mut lexemes: BTreeSet<String> = terms.iter().cloned().collect();
+    for term in terms {
+        for (n, (end, _)) in term.char_indices().skip(1).chain([(term.len(), ' ')]).enumerate() {
+            if n == SHORT_PREFIX {
+                break;
+            }
+            lexemes.insert(format!("^{}", &term[..end]));
+        }
+    }
+    lexemes.into_iter().collect()
 }
 
 fn sql_params(params: &[Value]) -> Vec<&(dyn ToSql + Sync)> {
@@ -272,14 +320,21 @@ async fn write_rows(client: &impl GenericClient, rows: &[RecordRow]) -> Result<(
         ],
     )
     .await?;
-    let terms: Vec<String> = columns.iter().map(|c| c.terms.join(" ")).collect();
     execute(
         client,
-        "INSERT INTO row_bodies (id, row_json, search)
-         SELECT id, row_json, array_to_tsvector(string_to_array(terms, ' '))
-         FROM unnest($1::text[], $2::text[], $3::text[]) AS given (id, row_json, terms)
-         ON CONFLICT (id) DO UPDATE SET row_json = excluded.row_json, search = excluded.search",
-        &[&ids, &column(|c| Some(&c.row_json)), &terms],
+        "INSERT INTO row_bodies (id, row_json) SELECT * FROM unnest($1::text[], $2::text[])
+         ON CONFLICT (id) DO UPDATE SET row_json = excluded.row_json",
+        &[&ids, &column(|c| Some(&c.row_json))],
+    )
+    .await?;
+    let lexemes: Vec<String> = columns.iter().map(|c| lexemes(&c.terms).join(" ")).collect();
+    execute(
+        client,
+        "INSERT INTO row_search (id, open, search)
+         SELECT id, open, array_to_tsvector(string_to_array(lexemes, ' '))
+         FROM unnest($1::text[], $2::boolean[], $3::text[]) AS given (id, open, lexemes)
+         ON CONFLICT (id) DO UPDATE SET open = excluded.open, search = excluded.search",
+        &[&ids, &flag(|c| c.open), &lexemes],
     )
     .await?;
     for (table, column, pick) in [
@@ -305,6 +360,7 @@ async fn delete_row(client: &impl GenericClient, record: &str) -> Result<(), Sto
     for sql in [
         "DELETE FROM rows WHERE id = $1",
         "DELETE FROM row_bodies WHERE id = $1",
+        "DELETE FROM row_search WHERE id = $1",
         "DELETE FROM row_people WHERE record_id = $1",
         "DELETE FROM row_cis WHERE record_id = $1",
     ] {
@@ -773,5 +829,19 @@ impl Store for PostgresStore {
             .fetch("SELECT hold_json FROM holds WHERE record_id = $1", &[&record.to_string()])
             .await?;
         rows.first().map(|row| from_json(row.get(0))).transpose()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_prefixes_of_every_word_are_lexemes_of_their_own() {
+        let terms = ["ws".to_owned(), "siân".to_owned(), "a".to_owned()];
+        assert_eq!(
+            lexemes(&terms),
+            ["^a", "^s", "^si", "^siâ", "^w", "^ws", "a", "siân", "ws"].map(String::from)
+        );
     }
 }

@@ -17,12 +17,17 @@
 //! - **References** come from one sequence per kind (`ref_inc`, `ref_req`, …): never reused,
 //!   gaps allowed.
 //! - **Text search** is a GIN index on a `tsvector` built with `array_to_tsvector` from the
-//!   words `desk::contract::row_terms` cut, and queried with prefix lexemes cast straight to
-//!   `tsquery` (`'print':* & 'floor':*`). PostgreSQL's own parser and dictionaries never see
-//!   the text, so it matches exactly the words the other adapters match (its parser would,
-//!   for one, read `12e3a` as a number and a word).
-//! - **Narrow rows**: the JSON of each row (and its search vector) lives in `row_bodies`, so
-//!   scans and sorts over `rows` read few pages.
+//!   words `desk::contract::row_terms` cut, queried with lexemes cast straight to `tsquery`:
+//!   PostgreSQL's own parser and dictionaries never see the text, so it matches exactly the
+//!   words the other adapters match (its parser would, for one, read `12e3a` as a number and a
+//!   word). A prefix query (`'ws':*`) must gather every lexeme it matches before the index can
+//!   skip anything, which is slow when a short prefix matches most rows; so each row also
+//!   carries its words' first one, two and three characters as lexemes marked `^` (which no
+//!   word contains), and a query word of up to three characters is the exact lexeme `'^ws'`.
+//!   `row_search` keeps the vectors apart from `rows`, with a second, partial index over open
+//!   rows, which searches of the work queues use.
+//! - **Narrow rows**: the JSON of each row lives in `row_bodies`, so scans and sorts over
+//!   `rows` read few pages.
 //! - **Outbox claims** use `FOR UPDATE SKIP LOCKED`, so concurrent dispatchers take disjoint
 //!   messages without waiting for each other.
 
@@ -87,10 +92,16 @@ CREATE TABLE rows (
 
 CREATE TABLE row_bodies (
     id text PRIMARY KEY,
-    row_json text NOT NULL,
+    row_json text NOT NULL
+);
+
+CREATE TABLE row_search (
+    id text PRIMARY KEY,
+    open boolean NOT NULL,
     search tsvector NOT NULL
 );
-CREATE INDEX row_bodies_search ON row_bodies USING gin (search);
+CREATE INDEX row_search_all ON row_search USING gin (search);
+CREATE INDEX row_search_open ON row_search USING gin (search) WHERE open;
 
 CREATE INDEX rows_team_queue ON rows (team, open, prio_rank, due_key, sort_key);
 CREATE INDEX rows_tier_queue ON rows (tier, open, prio_rank, due_key, sort_key);

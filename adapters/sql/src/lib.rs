@@ -48,8 +48,23 @@ pub trait Dialect {
 
     /// A condition on the rows aliased `r` that holds when each of `terms` (from
     /// [`contract::search_terms`], never empty) begins one of the row's
-    /// [`contract::row_terms`].
-    fn matches_terms(&self, terms: &[String], statement: &mut Statement) -> String;
+    /// [`contract::row_terms`]. With [`SearchScope::Open`] the query only wants open rows,
+    /// and the condition may look in an index of open rows alone.
+    fn matches_terms(
+        &self,
+        terms: &[String],
+        scope: SearchScope,
+        statement: &mut Statement,
+    ) -> String;
+}
+
+/// Which rows a text search has to look among.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SearchScope {
+    /// Every row.
+    All,
+    /// Open rows only: the work queues, a twentieth of a mature desk, with their own index.
+    Open,
 }
 
 /// SQL text and its parameters, numbered in the order they were bound.
@@ -287,12 +302,18 @@ fn where_filter(dialect: &impl Dialect, query: &Query, statement: &mut Statement
     if let Some(text) = &filter.text {
         let terms = contract::search_terms(text);
         if !terms.is_empty() {
-            conditions.push(dialect.matches_terms(&terms, statement));
+            let open = filter.open == Some(true) || open_only;
+            let scope = if open { SearchScope::Open } else { SearchScope::All };
+            conditions.push(dialect.matches_terms(&terms, scope, statement));
         }
     }
     if let Some(before) = filter.at_risk_before {
         let placeholder = statement.bind(dialect, Value::Int(contract::time_key(before)));
-        conditions.push(format!("(r.warned = {truth} OR r.due_key < {placeholder})"));
+        // A CASE rather than an OR: databases then walk the queue's index in order and stop
+        // at the page's end, instead of collecting every at-risk row to sort them.
+        conditions.push(format!(
+            "(CASE WHEN r.warned = {truth} THEN {truth} ELSE r.due_key < {placeholder} END)"
+        ));
     }
     if let Some(breached) = filter.breached {
         conditions.push(format!("r.breached = {}", dialect.boolean(breached)));

@@ -33,8 +33,8 @@ use desk::store::{
 use desk_core::Timestamp;
 use desk_core::id::{PersonId, RecordId, RecordKind, Reference};
 use desk_sql::{
-    Dialect, ROWS_COLUMNS, ROWS_UPDATE, RowColumns, Statement, Value, from_json, to_i64, to_json,
-    to_u64,
+    Dialect, ROWS_COLUMNS, ROWS_UPDATE, RowColumns, SearchScope, Statement, Value, from_json,
+    to_i64, to_json, to_u64,
 };
 use rusqlite::{
     Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior, params,
@@ -180,12 +180,21 @@ impl Dialect for Sqlite {
         "rowid"
     }
 
-    fn matches_terms(&self, terms: &[String], statement: &mut Statement) -> String {
+    fn matches_terms(
+        &self,
+        terms: &[String],
+        scope: SearchScope,
+        statement: &mut Statement,
+    ) -> String {
         // Terms are letters and digits only, so quoting them needs no escapes; `*` makes
         // each a prefix query.
         let prefixes: Vec<String> = terms.iter().map(|term| format!("\"{term}\"*")).collect();
         let placeholder = statement.bind(self, Value::Text(prefixes.join(" ")));
-        format!("r.rowid IN (SELECT rowid FROM row_search WHERE row_search MATCH {placeholder})")
+        let table = match scope {
+            SearchScope::All => "row_search",
+            SearchScope::Open => "row_search_open",
+        };
+        format!("r.rowid IN (SELECT rowid FROM {table} WHERE {table} MATCH {placeholder})")
     }
 }
 
@@ -280,14 +289,15 @@ fn write_row(tx: &Connection, row: &RecordRow) -> Result<(), StoreError> {
     .map_err(backend)?
     .execute((rowid, &c.row_json))
     .map_err(backend)?;
-    tx.prepare_cached("DELETE FROM row_search WHERE rowid = ?1")
-        .map_err(backend)?
-        .execute([rowid])
-        .map_err(backend)?;
-    tx.prepare_cached("INSERT INTO row_search (rowid, terms) VALUES (?1, ?2)")
-        .map_err(backend)?
-        .execute((rowid, c.terms.join(" ")))
-        .map_err(backend)?;
+    unindex(tx, rowid)?;
+    let terms = c.terms.join(" ");
+    let tables: &[&str] = if c.open { &["row_search", "row_search_open"] } else { &["row_search"] };
+    for table in tables {
+        tx.prepare_cached(&format!("INSERT INTO {table} (rowid, terms) VALUES (?1, ?2)"))
+            .map_err(backend)?
+            .execute((rowid, &terms))
+            .map_err(backend)?;
+    }
     for (table, column, values) in [("row_people", "person", &c.people), ("row_cis", "ci", &c.cis)]
     {
         tx.prepare_cached(&format!("DELETE FROM {table} WHERE record_id = ?1"))
@@ -304,6 +314,17 @@ fn write_row(tx: &Connection, row: &RecordRow) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// Removes a row's words from the search indexes.
+fn unindex(tx: &Connection, rowid: i64) -> Result<(), StoreError> {
+    for table in ["row_search", "row_search_open"] {
+        tx.prepare_cached(&format!("DELETE FROM {table} WHERE rowid = ?1"))
+            .map_err(backend)?
+            .execute([rowid])
+            .map_err(backend)?;
+    }
+    Ok(())
+}
+
 fn delete_row(tx: &Connection, record: &str) -> Result<(), StoreError> {
     let rowid: Option<i64> = tx
         .query_row("DELETE FROM rows WHERE id = ?1 RETURNING rowid", [record], |row| row.get(0))
@@ -311,7 +332,7 @@ fn delete_row(tx: &Connection, record: &str) -> Result<(), StoreError> {
         .map_err(backend)?;
     if let Some(rowid) = rowid {
         tx.execute("DELETE FROM row_bodies WHERE rowid = ?1", [rowid]).map_err(backend)?;
-        tx.execute("DELETE FROM row_search WHERE rowid = ?1", [rowid]).map_err(backend)?;
+        unindex(tx, rowid)?;
     }
     for sql in
         ["DELETE FROM row_people WHERE record_id = ?1", "DELETE FROM row_cis WHERE record_id = ?1"]

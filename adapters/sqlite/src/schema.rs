@@ -9,11 +9,12 @@
 //! sort_key)`, so a page is read in order and stops after `limit` rows; at-risk and due
 //! queries walk `(open, due_key, sort_key)`; a requester's records `(requester,
 //! created_key, sort_key)`. The rows' JSON lives apart in `row_bodies`, so that `rows` stays
-//! narrow. Text search uses a contentless FTS5 table (`row_search`) holding each row's words
-//! as `desk::contract::row_terms` cut them, separated by spaces: its `ascii` tokenizer splits
-//! on exactly those spaces (non-ASCII characters are word characters to it), so the index
-//! holds the contract's words unchanged; `detail=none` and prefix indexes of two and three
-//! characters keep it small and prefix queries quick.
+//! narrow. Text search uses contentless FTS5 tables holding each row's words as
+//! `desk::contract::row_terms` cut them, separated by spaces: the `ascii` tokenizer splits on
+//! exactly those spaces (non-ASCII characters are word characters to it), so the index holds
+//! the contract's words unchanged; `detail=none` and prefix indexes of one to three characters
+//! keep it small and short prefixes quick. `row_search` has every row, `row_search_open` the
+//! open ones only: searching the work queues reads doclists a twentieth the size.
 
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
 
@@ -24,8 +25,19 @@ use crate::backend;
 /// The newest schema version this build understands.
 pub const LATEST: u32 = 1;
 
+/// A migration: its name and the SQL that applies it.
+type Migration = (&'static str, fn() -> String);
+
 /// Each migration, in order: version `n` is `MIGRATIONS[n - 1]`.
-const MIGRATIONS: [(&str, &str); LATEST as usize] = [("initial schema", INITIAL)];
+const MIGRATIONS: [Migration; LATEST as usize] = [("initial schema", initial)];
+
+/// The options of both search tables (see the module docs).
+const SEARCH: &str = "terms, content = '', contentless_delete = 1, tokenize = 'ascii', \
+    detail = none, prefix = '1 2 3'";
+
+fn initial() -> String {
+    INITIAL.replace("{search}", SEARCH)
+}
 
 const INITIAL: &str = "
 CREATE TABLE allocations (
@@ -86,14 +98,8 @@ CREATE INDEX rows_updated ON rows (updated_key, sort_key);
 CREATE INDEX rows_wake ON rows (wake_key, sort_key) WHERE wake_key IS NOT NULL;
 CREATE INDEX rows_closed ON rows (kind, closed_key, sort_key) WHERE closed_key IS NOT NULL;
 
-CREATE VIRTUAL TABLE row_search USING fts5 (
-    terms,
-    content = '',
-    contentless_delete = 1,
-    tokenize = 'ascii',
-    detail = none,
-    prefix = '2 3'
-);
+CREATE VIRTUAL TABLE row_search USING fts5 ({search});
+CREATE VIRTUAL TABLE row_search_open USING fts5 ({search});
 
 CREATE TABLE row_people (
     person TEXT NOT NULL,
@@ -156,7 +162,7 @@ pub(crate) fn migrate(connection: &mut Connection) -> Result<(), StoreError> {
         return Err(StoreError::NewerSchema { found, supported: LATEST });
     }
     for (version, (name, sql)) in (1..=LATEST).zip(MIGRATIONS).skip(found as usize) {
-        tx.execute_batch(sql).map_err(backend)?;
+        tx.execute_batch(&sql()).map_err(backend)?;
         tx.execute(
             "INSERT INTO schema_migrations (version, name) VALUES (?1, ?2)",
             (version, name),
