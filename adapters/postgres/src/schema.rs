@@ -27,7 +27,7 @@
 //!   `row_search` keeps the vectors apart from `rows`, with a second, partial index over open
 //!   rows, which searches of the work queues use.
 //! - **Narrow rows**: the JSON of each row lives in `row_bodies`, so scans and sorts over
-//!   `rows` read few pages.
+//!   `rows` read few pages; only the search vector stays beside the columns queries read.
 //! - **Outbox claims** use `FOR UPDATE SKIP LOCKED`, so concurrent dispatchers take disjoint
 //!   messages without waiting for each other.
 
@@ -87,7 +87,8 @@ CREATE TABLE rows (
     created_key bigint NOT NULL,
     updated_key bigint NOT NULL,
     closed_key bigint,
-    wake_key bigint
+    wake_key bigint,
+    search tsvector NOT NULL
 );
 
 CREATE TABLE row_bodies (
@@ -95,13 +96,8 @@ CREATE TABLE row_bodies (
     row_json text NOT NULL
 );
 
-CREATE TABLE row_search (
-    id text PRIMARY KEY,
-    open boolean NOT NULL,
-    search tsvector NOT NULL
-);
-CREATE INDEX row_search_all ON row_search USING gin (search);
-CREATE INDEX row_search_open ON row_search USING gin (search) WHERE open;
+CREATE INDEX rows_search ON rows USING gin (search);
+CREATE INDEX rows_search_open ON rows USING gin (search) WHERE open;
 
 CREATE INDEX rows_team_queue ON rows (team, open, prio_rank, due_key, sort_key);
 CREATE INDEX rows_tier_queue ON rows (tier, open, prio_rank, due_key, sort_key);

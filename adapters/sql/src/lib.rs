@@ -7,7 +7,8 @@
 //! | `streams` | one row per record with history: its id and version |
 //! | `events` | every event: global `position`, `record_id`, `seq`, the [`EventRecord`] as JSON |
 //! | `rows` | the projection: the narrow [`RowColumns`] queries filter and sort by |
-//! | `row_bodies` | each row's [`RecordRow`] as JSON (and, in PostgreSQL, its search words) |
+//! | `row_bodies` | each row's [`RecordRow`] as JSON |
+//! | search | each row's words (SQLite: FTS5 `row_search` and `row_search_open`; PostgreSQL: `row_search` with a `tsvector`) |
 //! | `row_people`, `row_cis` | who and which CIs each row names (GDPR search, CI filter) |
 //! | `outbox` | notifications: waiting, delivered or dead, kept by key so none is enqueued twice |
 //! | `holds` | legal holds |
@@ -319,4 +320,75 @@ fn where_filter(dialect: &impl Dialect, query: &Query, statement: &mut Statement
         conditions.push(format!("r.breached = {}", dialect.boolean(breached)));
     }
     conditions
+}
+
+#[cfg(test)]
+mod tests {
+    use desk::store::{Filter, Order};
+
+    use super::*;
+
+    struct Numbered;
+
+    impl Dialect for Numbered {
+        fn placeholder(&self, n: usize) -> String {
+            format!("${n}")
+        }
+
+        fn boolean(&self, value: bool) -> &'static str {
+            if value { "TRUE" } else { "FALSE" }
+        }
+
+        fn key(&self) -> &'static str {
+            "id"
+        }
+
+        fn matches_terms(
+            &self,
+            terms: &[String],
+            scope: SearchScope,
+            statement: &mut Statement,
+        ) -> String {
+            let placeholder = statement.bind(self, Value::Text(terms.join(" ")));
+            format!("search({scope:?}, {placeholder})")
+        }
+    }
+
+    #[test]
+    fn a_next_page_continues_after_the_cursor_in_the_order_direction() {
+        let first = Query { order: Order::Newest, limit: 20, ..Query::default() };
+        let cursor = SortKey { order: Order::Newest, numbers: vec![42], id: "0-0000000007".into() };
+        let next = Query { after: Some(cursor.cursor()), ..first };
+
+        let statement = select_page(&Numbered, &next).unwrap();
+
+        assert!(
+            statement.sql.contains("(r.created_key, r.sort_key) < ($1, $2)"),
+            "{}",
+            statement.sql
+        );
+        assert!(statement.sql.contains("ORDER BY r.created_key DESC, r.sort_key DESC LIMIT $3"));
+        assert_eq!(
+            statement.params,
+            [Value::Int(42), Value::Text("0-0000000007".into()), Value::Int(21)]
+        );
+    }
+
+    #[test]
+    fn filters_that_imply_open_rows_search_the_open_index() {
+        let at_risk = Filter {
+            at_risk_before: Some(chrono::DateTime::UNIX_EPOCH),
+            text: Some("VPN".into()),
+            ..Filter::default()
+        };
+        let statement =
+            select_page(&Numbered, &Query { filter: at_risk.clone(), ..Query::default() }).unwrap();
+        assert!(statement.sql.contains("r.open = TRUE"), "{}", statement.sql);
+        assert!(statement.sql.contains("search(Open, $1)"), "{}", statement.sql);
+
+        let closed = Filter { open: Some(false), ..at_risk };
+        let statement =
+            select_page(&Numbered, &Query { filter: closed, ..Query::default() }).unwrap();
+        assert!(statement.sql.contains("1 = 0"), "{}", statement.sql);
+    }
 }

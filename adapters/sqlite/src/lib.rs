@@ -769,3 +769,45 @@ impl Store for SqliteStore {
         .await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use desk::store::{Append, Filter};
+    use desk_core::id::IncidentRef;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn an_in_memory_database_works_like_a_file() {
+        let store = SqliteStore::in_memory().await.unwrap();
+        let reference = store.allocate(RecordKind::Incident).await.unwrap();
+        assert_eq!(reference, IncidentRef::from_number(1).unwrap().reference());
+        let record = RecordId::Ref(reference);
+        let row: RecordRow = from_json(&format!(
+            r#"{{"id": "{record}", "kind": "incident", "version": 0, "status": "new",
+                "open": true, "title": "Outlook keeps asking for a password", "body": "",
+                "team": null, "tier": null, "agent": null, "priority": "P2", "requester": null,
+                "people": [], "cis": [], "created_at": "2026-01-05T09:00:00Z",
+                "updated_at": "2026-01-05T09:00:00Z", "closed_at": null,
+                "sla": {{"due_at": null, "warning_at": null, "warned": false, "breached_at": null}},
+                "wake_at": null, "state": {{}}}}"#
+        ))
+        .unwrap();
+        let commit = Commit {
+            appends: vec![Append { record: record.clone(), expected_version: 0, events: vec![] }],
+            rows: vec![row.clone()],
+            outbox: vec![],
+        };
+        store.commit(commit).await.unwrap();
+        let found = store
+            .query(&Query {
+                filter: Filter { text: Some("outl pass".into()), ..Filter::default() },
+                limit: 10,
+                ..Query::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(found.rows, [row]);
+        assert_eq!(store.clone().row(&record).await.unwrap().map(|r| r.id), Some(record));
+    }
+}

@@ -25,8 +25,11 @@ use crate::backend;
 /// The newest schema version this build understands.
 pub const LATEST: u32 = 1;
 
+/// A migration: its name and the SQL that applies it.
+type Migration = (&'static str, fn() -> String);
+
 /// Each migration, in order: version `n` is `MIGRATIONS[n - 1]`.
-const MIGRATIONS: [(&str, fn() -> String); LATEST as usize] = [("initial schema", initial)];
+const MIGRATIONS: [Migration; LATEST as usize] = [("initial schema", initial)];
 
 /// The options of both search tables (see the module docs).
 const SEARCH: &str = "terms, content = '', contentless_delete = 1, tokenize = 'ascii', \
