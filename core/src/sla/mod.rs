@@ -117,6 +117,7 @@
 
 mod clock;
 mod engine;
+mod example;
 mod explain;
 mod policy;
 mod terms;

@@ -6,6 +6,7 @@
 //! - a closed incident accepts only a reopen within the window;
 //! - resolving a parent (major or not) resolves every child that was open;
 //! - parent and child links agree in both directions;
+//! - a routing decision is recorded on any open incident and moves it only to another team;
 //! - SLA warnings and breaches are recorded once per clock, cycle and mark, never on a finished
 //!   incident, and a repeat records nothing;
 //! - replaying each incident's history rebuilds exactly its current state;
@@ -18,7 +19,8 @@ use desk_core::DeskConfig;
 use desk_core::channel::Channel;
 use desk_core::id::{ClockId, IncidentRef, PersonId, TeamId};
 use desk_core::incident::{
-    self, AssignTo, Command, Escalation, HoldReason, Incident, NewIncident, Status, follow_ups,
+    self, AssignTo, Command, Escalation, HoldReason, Incident, NewIncident, RoutingDecision,
+    Status, follow_ups,
 };
 use desk_core::priority::{Impact, Urgency};
 use desk_core::record::{Actor, Aggregate, Context, Visibility};
@@ -46,6 +48,10 @@ enum Step {
     Assign {
         n: u32,
         team: usize,
+    },
+    Route {
+        n: u32,
+        team: Option<usize>,
     },
     Start {
         n: u32,
@@ -224,6 +230,7 @@ impl Model {
             _ => {
                 let n = match *step {
                     Step::Assign { n, .. }
+                    | Step::Route { n, .. }
                     | Step::Start { n }
                     | Step::Hold { n }
                     | Step::Resume { n }
@@ -251,6 +258,16 @@ fn single(i: &mut ModelIncident, step: &Step, now: i64) -> bool {
             let unchanged = s == Status::Assigned && i.team == Some(team) && !i.agent;
             let ok = open(s) && !unchanged;
             if ok {
+                (i.status, i.team, i.agent) = (Status::Assigned, Some(team), false);
+            }
+            ok
+        }
+        Step::Route { team, .. } => {
+            // A decision that moves it assigns like `assign`; any other is only recorded.
+            let ok = open(s);
+            if let (true, Some(team)) = (ok, team)
+                && i.team != Some(team)
+            {
                 (i.status, i.team, i.agent) = (Status::Assigned, Some(team), false);
             }
             ok
@@ -325,6 +342,7 @@ impl ReferenceStateMachine for IncidentModel {
         prop_oneof![
             3 => (n(), proptest::option::of(team())).prop_map(|(n, team)| Step::Log { n, team }),
             2 => (n(), team()).prop_map(|(n, team)| Step::Assign { n, team }),
+            1 => (n(), proptest::option::of(team())).prop_map(|(n, team)| Step::Route { n, team }),
             2 => n().prop_map(|n| Step::Start { n }),
             1 => n().prop_map(|n| Step::Hold { n }),
             1 => n().prop_map(|n| Step::Resume { n }),
@@ -455,6 +473,17 @@ impl Desk {
                 reference(n),
                 Command::Assign(AssignTo { team: team_id(team), agent: None }),
                 &by,
+            ),
+            Step::Route { n, team } => self.run(
+                reference(n),
+                Command::Route(Box::new(RoutingDecision {
+                    rule: "category-team".into(),
+                    team: team.map(team_id),
+                    explanation: "the category's team".into(),
+                    trace: vec!["matched".into()],
+                    ..RoutingDecision::default()
+                })),
+                &Actor::Rule("category-team".into()),
             ),
             Step::Start { n } => self.run(reference(n), Command::Start { agent: None }, &by),
             Step::Hold { n } => self.run(
