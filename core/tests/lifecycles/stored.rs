@@ -4,7 +4,6 @@
 use std::fmt::Debug;
 
 use desk_core::record::{Aggregate, CommandName, Context, Timestamp};
-use proptest::prelude::*;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -19,15 +18,7 @@ pub(crate) enum Expect<M, S> {
     Refuse,
 }
 
-/// `text`, or now and then a blank that a command should refuse.
-pub(crate) fn texts(text: &'static str) -> impl Strategy<Value = String> {
-    prop_oneof![4 => Just(text.to_owned()), 1 => Just("  ".to_owned())]
-}
-
-/// Whether `text` is empty once trimmed.
-pub(crate) fn blank(text: &str) -> bool {
-    text.trim().is_empty()
-}
+pub(crate) use crate::harness::{blank, texts};
 
 /// A record under test and its stored history.
 pub(crate) struct Stored<A> {
