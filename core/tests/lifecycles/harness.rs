@@ -49,6 +49,14 @@ pub(crate) enum Expect<M, S, R = ()> {
     Refuse(R),
 }
 
+impl<M, S> Expect<M, S> {
+    /// For a model that tells only whether a step is accepted: accepted, leaving the model at
+    /// `next`, or (when `None`) refused.
+    pub(crate) fn accepted(next: Option<M>) -> Self {
+        next.map_or(Expect::Refuse(()), Expect::Accept)
+    }
+}
+
 /// A refusal as a model reads it.
 #[derive(Debug, PartialEq)]
 pub(crate) enum Refused<S, R = ()> {
@@ -165,8 +173,11 @@ pub(crate) trait Lifecycle: Sized + 'static {
     /// The other reasons for a refusal that the model tells apart (`()` for none).
     type Reason: Clone + Debug + PartialEq;
 
-    /// The configuration commands are decided under.
-    fn config() -> &'static DeskConfig;
+    /// The configuration commands are decided under: the sample council's, unless an area needs
+    /// its own.
+    fn config() -> &'static DeskConfig {
+        example()
+    }
 
     /// The steps worth trying next.
     fn steps(model: &Model<Self>) -> BoxedStrategy<Self::Step>;

@@ -13,7 +13,6 @@
 
 use std::collections::BTreeSet;
 
-use desk_core::config::DeskConfig;
 use desk_core::id::{ArticleRef, CategoryId, IncidentRef, PersonId, ProblemRef};
 use desk_core::knowledge::{Article, Command, Content, Error, Event, Stage, Status};
 use desk_core::record::{Actor, Recorded, Visibility};
@@ -21,7 +20,7 @@ use proptest::prelude::*;
 use proptest_state_machine::prop_state_machine;
 
 use crate::harness::{
-    Expect, Lifecycle, Link, LinkRefusal, Machine, Model, Refused, blank, example, relink,
+    Expect, Lifecycle, Link, LinkRefusal, Machine, Model, Refused, blank, relink,
 };
 
 const AGENTS: [&str; 2] = ["j.smith", "a.patel"];
@@ -329,10 +328,6 @@ impl Lifecycle for Articles {
     type Step = (Who, Op);
     type Status = (Status, Option<Stage>);
     type Reason = Refusal;
-
-    fn config() -> &'static DeskConfig {
-        example()
-    }
 
     fn steps(model: &Model<Self>) -> BoxedStrategy<(Who, Op)> {
         let who = prop_oneof![

@@ -13,7 +13,6 @@ mod asset;
 mod change;
 mod complaint;
 mod harness;
-mod history;
 mod incident;
 mod knowledge;
 mod problem;

@@ -11,7 +11,6 @@
 
 use std::collections::BTreeSet;
 
-use desk_core::config::DeskConfig;
 use desk_core::id::{AssetRef, CategoryId, ChangeRef, IncidentRef, PersonId, ProblemRef, TeamId};
 use desk_core::problem::{Command, Error, Event, Problem, Status};
 use desk_core::record::Recorded;
@@ -20,7 +19,7 @@ use proptest::prelude::*;
 use proptest_state_machine::prop_state_machine;
 
 use crate::harness::{
-    Expect, Lifecycle, Link, LinkRefusal, Machine, Model, Refused, blank, example, relink,
+    Expect, Lifecycle, Link, LinkRefusal, Machine, Model, Refused, blank, relink,
 };
 
 /// Teams: two configured ones and one that is not.
@@ -313,10 +312,6 @@ impl Lifecycle for Problems {
     type Step = (Who, Op);
     type Status = Status;
     type Reason = Refusal;
-
-    fn config() -> &'static DeskConfig {
-        example()
-    }
 
     fn steps(model: &Model<Self>) -> BoxedStrategy<(Who, Op)> {
         let who =
