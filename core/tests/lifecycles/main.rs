@@ -18,4 +18,3 @@ mod knowledge;
 mod problem;
 mod request;
 mod requester;
-mod stored;
