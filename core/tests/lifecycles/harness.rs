@@ -6,7 +6,8 @@
 //! - [`Stored`]: a record under test with its history stored as JSON, the way a store keeps it
 //!   (each event in its [`Recorded`] envelope), and the checks every record must pass after every
 //!   command: the command and its events survive JSON, and replaying the stored history rebuilds
-//!   the record, which also survives JSON.
+//!   the record, which also survives JSON. Areas that drive several records at once (incidents)
+//!   keep one per record.
 //! - [`Lifecycle`]: what an area tells the harness about its record (its steps, its model's rule,
 //!   what the model can see of the record, its own invariants), and [`Machine`], which drives any
 //!   lifecycle through `proptest-state-machine` against its model.
