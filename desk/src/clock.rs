@@ -2,7 +2,7 @@
 //!
 //! Production code uses [`SystemClock`]. Tests use a [`ManualClock`], which stands still until
 //! the test sets or advances it, so every timestamp, SLA deadline and retry is predictable; the
-//! timer [`crate::Scheduler`] and the outbox [`crate::Dispatcher`] wait through the clock, so
+//! timer [`crate::timers::Scheduler`] and the outbox [`crate::outbox::Dispatcher`] wait through the clock, so
 //! they too run on manual time in tests, without real sleeps.
 
 use std::fmt;
