@@ -26,7 +26,10 @@ fn json_demo(path: &Path) -> Vec<Value> {
     String::from_utf8(output.stdout)
         .unwrap()
         .lines()
-        .map(|line| serde_json::from_str(line).expect("every line is JSON"))
+        .map(|line| {
+            assert!(line.starts_with(r#"{"step":""#), "the step leads: {line}");
+            serde_json::from_str(line).expect("every line is JSON")
+        })
         .collect()
 }
 

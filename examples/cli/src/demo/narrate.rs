@@ -60,13 +60,22 @@ impl<W: Write> Narrator<W> {
                 self.write(&text)
             }
             Format::Json => {
-                let mut object = Map::new();
-                object.insert("step".to_owned(), Value::from(step));
-                object.insert("at".to_owned(), Value::from(rfc3339(at)));
-                if let Value::Object(fields) = fields {
-                    object.extend(fields);
-                }
-                self.write(&Value::Object(object).to_string())
+                // `step` and `at` lead, for people reading the lines; the other fields follow
+                // in name order (JSON objects are unordered, so scripts need not care).
+                let mut fields = match fields {
+                    Value::Object(fields) => fields,
+                    _ => Map::new(),
+                };
+                fields.remove("step");
+                fields.remove("at");
+                let head =
+                    format!("{{\"step\":{},\"at\":{}", Value::from(step), Value::from(rfc3339(at)));
+                let rest = Value::Object(fields).to_string();
+                let line = match rest.strip_prefix('{') {
+                    Some("}") | None => format!("{head}}}"),
+                    Some(rest) => format!("{head},{rest}"),
+                };
+                self.write(&line)
             }
         }
     }
