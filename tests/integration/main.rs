@@ -16,3 +16,4 @@ mod desk_support;
 mod storage_concurrency;
 mod storage_contract;
 mod storage_model;
+mod tidy;

@@ -12,24 +12,25 @@ use desk_sqlite::SqliteStore;
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let path = std::env::args().nth(1).unwrap_or_else(|| "council-desk.sqlite".to_owned());
-    let store = Arc::new(SqliteStore::open(&path).await?);
+    let store = Arc::new(SqliteStore::open(&path).await?); // created and migrated on first use
     let config = DeskConfig::example(); // or DeskConfig::from_toml("desk.toml", &text)?
     let desk = Desk::builder(store)
-        .sla_policy(Policy::example(&config)?) // response, update, resolution, OLA clocks
-        .calendars(Calendars::example()) // core hours 07:45-17:30 and bank holidays
+        .sla_policy(Policy::example(&config)?) // response, update, resolution and OLA clocks
+        .calendars(Calendars::example()) // core hours 07:45-17:30, England & Wales holidays
         .config(config)
         .build()?;
-    let impact = Impact::level(3).context("impact level 3")?;
-    let urgency = Urgency::level(2).context("urgency level 2")?;
+    let (impact, urgency) =
+        (Impact::level(3).context("impact")?, Urgency::level(2).context("urgency")?);
     let fault = OpenIncident {
-        category: Some("hardware/printer".parse()?),
+        category: Some("hardware/printer".parse()?), // routing sends it to the team for printers
         ..OpenIncident::new("Printer jams", "k.lee".parse()?, Channel::Phone, impact, urgency)
     };
     let incident = desk.open_incident(&Actor::Agent("a.patel".parse()?), fault).await?.record;
-    let team = incident.team().map_or("nobody", |team| team.as_str());
-    let due = desk.row(&incident.reference.into()).await?.sla.due_at;
+    let row = desk.row(&incident.reference.into()).await?; // what queues and reports read
+    let team = row.team.map_or("nobody".to_owned(), |team| team.to_string());
+    let due = row.sla.due_at.map_or("never".to_owned(), |due| due.to_rfc3339());
     println!(
-        "{} {} {} with {team}, due {due:?}",
+        "{} {} {} with {team}, due {due}",
         incident.reference,
         incident.priority(),
         incident.status
