@@ -111,31 +111,52 @@ pub struct Verified {
 
 /// Checks a record's whole history, in order: sequence numbers, links, hashes and digests.
 pub fn verify(history: &[StoredEvent]) -> Result<Verified, BrokenLink> {
-    let mut prev = Digest::default();
-    let mut redacted = 0;
-    for (n, stored) in history.iter().enumerate() {
-        let event = &stored.event;
+    let mut chain = Chain::default();
+    for stored in history {
+        chain.check(&stored.event)?;
+    }
+    Ok(chain.verified())
+}
+
+/// A record's chain checked one event at a time, for callers that stream events (such as
+/// checking a whole store through its change feed) rather than hold a history.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Chain {
+    seq: u64,
+    prev: Digest,
+    redacted: u64,
+}
+
+impl Chain {
+    /// Checks the next event of the record: it must follow the events checked so far.
+    pub fn check(&mut self, event: &EventRecord) -> Result<(), BrokenLink> {
         let broken =
             |reason: String| BrokenLink { record: event.record.clone(), seq: event.seq, reason };
-        let expected_seq = n as u64 + 1;
+        let expected_seq = self.seq + 1;
         if event.seq != expected_seq {
             return Err(broken(format!("expected sequence number {expected_seq}")));
         }
-        if event.prev_hash != prev {
+        if event.prev_hash != self.prev {
             return Err(broken("does not link to the previous event".to_owned()));
         }
         if event.redacted {
-            redacted += 1;
+            self.redacted += 1;
         } else if content_digest(&event.actor, &event.payload) != event.content_digest {
             return Err(broken("the content does not match its digest".to_owned()));
         }
-        let hash = link_hash(&prev, event.seq, event.at, &event.name, &event.content_digest);
+        let hash = link_hash(&self.prev, event.seq, event.at, &event.name, &event.content_digest);
         if hash != event.hash {
             return Err(broken("the hash does not match the event".to_owned()));
         }
-        prev = event.hash;
+        self.seq = event.seq;
+        self.prev = event.hash;
+        Ok(())
     }
-    Ok(Verified { events: history.len() as u64, redacted })
+
+    /// What the events checked so far add up to.
+    pub fn verified(&self) -> Verified {
+        Verified { events: self.seq, redacted: self.redacted }
+    }
 }
 
 /// JSON with object keys sorted, no whitespace.

@@ -1,4 +1,4 @@
-//! The storage port: what the [`crate::Desk`] needs from a database.
+//! The storage port: what the desk needs from a database.
 //!
 //! A store keeps, for every record, an **append-only history** of events (with optimistic
 //! concurrency: a write names the version it expects, and a stale write is a
@@ -7,8 +7,10 @@
 //! notifications, and the bookkeeping of audit, GDPR and retention.
 //!
 //! Every adapter (in-memory, SQLite, PostgreSQL) passes the same contract suite
-//! (`tests/storage_contract.rs`), so the desk behaves the same on each. Driver types never appear
-//! here: adapters map their errors to [`StoreError`] kinds.
+//! (`tests/integration/storage_contract.rs`), so the desk behaves the same on each. Driver types
+//! never appear here: adapters map their errors to [`StoreError`] kinds. The finer rules (what a
+//! filter matches, how rows order, what a cursor holds, which commits are well formed) are code
+//! in [`crate::contract`], which the in-memory adapter uses directly as the reference.
 
 use std::fmt;
 
@@ -246,6 +248,8 @@ pub struct RecordRow {
 }
 
 /// Appending events to one record.
+///
+/// A record's version is the `seq` of its last event, 0 before it has any.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Append {
     /// The record.
@@ -275,13 +279,17 @@ pub struct OutboxMessage {
 }
 
 /// Everything one command writes, atomically: all or nothing.
+///
+/// Appends apply in order, so two appends to one record must chain (the second expects the
+/// version the first leaves). An append without events only checks the version.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Commit {
     /// Histories to extend (a command may touch several records: a parent and its children).
     pub appends: Vec<Append>,
     /// Rows to insert or replace.
     pub rows: Vec<RecordRow>,
-    /// Notifications to enqueue (a key already present is skipped).
+    /// Notifications to enqueue. A key the store has seen before (waiting, delivered or dead)
+    /// is skipped, so a message is enqueued at most once.
     pub outbox: Vec<OutboxMessage>,
 }
 
@@ -351,7 +359,8 @@ pub struct Filter {
     pub text: Option<String>,
     /// Only open records at risk: a warning passed, or due before this instant.
     pub at_risk_before: Option<Timestamp>,
-    /// Only open records that breached an SLA.
+    /// `Some(true)`: only open records that breached an SLA (the "open past SLA" report);
+    /// `Some(false)`: only records that have not breached.
     pub breached: Option<bool>,
 }
 
@@ -443,6 +452,9 @@ pub enum StoreError {
     /// Stored data does not make sense (bad JSON, broken invariants).
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+    /// The request itself is malformed (events out of sequence, a cursor of another order).
+    #[error("invalid storage request: {0}")]
+    Invalid(String),
     /// The database could not be reached or refused the operation.
     #[error("storage backend: {0}")]
     Backend(#[source] Box<dyn std::error::Error + Send + Sync>),
@@ -466,6 +478,9 @@ pub trait Store: Send + Sync {
 
     /// Writes a commit atomically. Fails with [`StoreError::Conflict`] if any append's
     /// `expected_version` is not the record's current version; then nothing is written.
+    /// Concurrent commits to one record are serialisable: exactly one of several writers
+    /// expecting the same version wins. A malformed commit (see
+    /// [`crate::contract::check_commit`]) is [`StoreError::Invalid`].
     async fn commit(&self, commit: Commit) -> Result<(), StoreError>;
 
     /// The row of `record`, if it exists.
@@ -494,7 +509,8 @@ pub trait Store: Send + Sync {
         limit: u32,
     ) -> Result<Vec<OutboxItem>, StoreError>;
 
-    /// Records the outcome of delivering the message with `key`.
+    /// Records the outcome of delivering the message with `key`. Settling a message that is
+    /// already delivered or dead, or that does not exist, changes nothing.
     async fn settle_outbox(
         &self,
         key: &str,
@@ -511,7 +527,10 @@ pub trait Store: Send + Sync {
     /// Rewrites events of one record and its row for anonymisation: each given event keeps its
     /// seq and digests and gets the new payload and actor, marked redacted; the row is replaced;
     /// `rename` moves the whole record to a new id (a person record keyed by the person's id).
-    /// Refused with [`StoreError::OnHold`] for a record under a legal hold.
+    /// Refused with [`StoreError::OnHold`] for a record under a legal hold, with
+    /// [`StoreError::NotFound`] for a record with neither history nor row, and with
+    /// [`StoreError::Conflict`] if the record's version is no longer the new row's version
+    /// (it changed while the redaction was prepared).
     async fn redact(&self, redaction: Redaction) -> Result<(), StoreError>;
 
     /// Closed records of `kind` whose `closed_at` is before `cutoff`, not under hold.
@@ -522,10 +541,11 @@ pub trait Store: Send + Sync {
         limit: u32,
     ) -> Result<Vec<RecordId>, StoreError>;
 
-    /// Deletes a record's history and row (retention). Refused for a record under hold.
+    /// Deletes a record's history, row and outbox messages (retention). Refused with
+    /// [`StoreError::OnHold`] for a record under hold, [`StoreError::NotFound`] for an unknown one.
     async fn delete(&self, record: &RecordId) -> Result<(), StoreError>;
 
-    /// Places or replaces a legal hold.
+    /// Places or replaces a legal hold on an existing record ([`StoreError::NotFound`] if none).
     async fn place_hold(&self, hold: LegalHold) -> Result<(), StoreError>;
 
     /// Releases the hold on `record`, if any.

@@ -9,6 +9,7 @@
 
 mod catalogue;
 mod problems;
+mod retention;
 pub mod source;
 
 use std::collections::BTreeSet;
@@ -19,6 +20,9 @@ pub use self::catalogue::{ApprovalRole, CatalogueItem, TaskTemplate};
 pub use self::problems::{
     CategoryRecurrence, MAX_RECURRING_WINDOW_DAYS, MIN_RECURRING_INCIDENTS, ProblemSettings,
     Recurrence,
+};
+pub use self::retention::{
+    MAX_RETENTION_MONTHS, RetentionAction, RetentionRule, RetentionSettings,
 };
 pub use self::source::{ConfigError, KeyPath, TomlSource};
 use crate::id::{CatalogueItemId, CategoryId, PersonId, ResolutionCode, TeamId};
@@ -50,6 +54,9 @@ pub struct DeskConfig {
     /// When incidents count as recurring (`[problems]`).
     #[serde(default)]
     pub problems: ProblemSettings,
+    /// How long closed records keep personal data (`[retention]`).
+    #[serde(default)]
+    pub retention: RetentionSettings,
     /// Change control: risk matrix, advisory boards, freeze windows, standard templates.
     #[serde(default)]
     pub change: crate::change::Policy,
@@ -154,6 +161,7 @@ impl DeskConfig {
             complaints: ComplaintSettings::default(),
             catalogue: Vec::new(),
             problems: ProblemSettings::default(),
+            retention: RetentionSettings::default(),
             change: crate::change::Policy::default(),
         }
     }
@@ -213,6 +221,7 @@ impl DeskConfig {
             item.check(&root.key("catalogue").index(n), |path, team| self.known_team(path, team))?;
         }
         self.problems.check(&root.key("problems"), |id| self.category(id).is_some())?;
+        self.retention.check(&root.key("retention"))?;
         self.change.check(&root.key("change"))?;
         Ok(())
     }
@@ -375,6 +384,37 @@ mod tests {
     fn misspelt_problem_keys_are_refused() {
         let err = error("[problems]\nrecuring_min_incidents = 3\n");
         assert_eq!(err.key, "problems.recuring_min_incidents", "{err}");
+    }
+
+    #[test]
+    fn the_example_keeps_incidents_six_years_then_anonymises_them() {
+        let config = DeskConfig::example();
+        let rule = config.retention.incident.unwrap();
+        assert_eq!((rule.months, rule.action), (72, RetentionAction::Anonymise));
+        assert!(config.retention.rules().any(|(kind, rule)| {
+            kind == "service_request" && rule.action == RetentionAction::Delete
+        }));
+    }
+
+    #[test]
+    fn a_retention_period_outside_a_century_is_refused() {
+        for months in [0, 1_201] {
+            let err =
+                error(&format!("[retention.complaint]\nmonths = {months}\naction = \"delete\"\n"));
+            assert_eq!((err.line, err.key.as_str()), (2, "retention.complaint.months"), "{err}");
+            assert!(err.message.contains("outside 1 to 1200"), "{err}");
+        }
+    }
+
+    #[test]
+    fn retention_names_known_kinds_and_actions_only() {
+        let err = error("[retention.ticket]\nmonths = 12\naction = \"delete\"\n");
+        assert_eq!(err.key, "retention.ticket", "{err}");
+        let err = error("[retention.incident]\nmonths = 12\naction = \"shred\"\n");
+        assert_eq!((err.line, err.key.as_str()), (3, "retention.incident.action"), "{err}");
+        assert!(err.message.contains("shred"), "{err}");
+        let err = error("[retention.incident]\nmonths = 12\n");
+        assert!(err.message.contains("action"), "{err}");
     }
 
     #[test]

@@ -56,6 +56,7 @@ impl Aggregate for Incident {
                     merged_into: None,
                     public_updates: 0,
                     work_notes: 0,
+                    tags: BTreeSet::new(),
                     sla_marks: BTreeSet::new(),
                     updated_at: at,
                 });
@@ -79,6 +80,15 @@ impl Aggregate for Incident {
                     incident.reassignments += 1;
                 }
                 assign(&mut incident, to.clone());
+            }
+            Event::Routed { to, from, tags, .. } => {
+                if let Some(to) = to {
+                    if from.is_some() && moved(from.as_ref(), to) {
+                        incident.reassignments += 1;
+                    }
+                    assign(&mut incident, to.clone());
+                }
+                incident.tags.extend(tags.iter().cloned());
             }
             Event::WorkStarted { agent } => {
                 let Some(assignment) = incident.assignment.as_mut() else {

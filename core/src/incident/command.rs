@@ -1,5 +1,7 @@
 //! What can be asked of an incident.
 
+use std::collections::BTreeSet;
+
 use serde::{Deserialize, Serialize};
 
 use super::HoldReason;
@@ -72,6 +74,46 @@ pub struct ResolveAtContact {
     pub notes: String,
 }
 
+/// A routing rule's decision about an incident: where it goes, and why.
+///
+/// A router (the desk's native category router, or a WebAssembly rule) returns one; the desk
+/// records it with [`Command::Route`] as the rule ([`crate::record::Actor::Rule`]), so the
+/// decision and its trace stay on the incident ("why did this go to Networks?").
+///
+/// JSON shape: `{"rule": "category-team", "team": "networks", "agent": null, "impact": null,
+/// "urgency": 2, "tags": ["wifi"], "note": null, "explanation": "network/wifi is handled by
+/// networks", "trace": ["category network/wifi", "team networks"]}`; every field but `rule` may
+/// be omitted.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoutingDecision {
+    /// The rule that decided (1 to 64 characters).
+    pub rule: String,
+    /// The team to assign it to, if the rule chose one.
+    #[serde(default)]
+    pub team: Option<TeamId>,
+    /// An agent in that team, if the rule chose one (needs `team`).
+    #[serde(default)]
+    pub agent: Option<PersonId>,
+    /// A new impact, if the rule changes it.
+    #[serde(default)]
+    pub impact: Option<Impact>,
+    /// A new urgency, if the rule changes it.
+    #[serde(default)]
+    pub urgency: Option<Urgency>,
+    /// Tags to add (trimmed, lower-cased, 1 to 64 characters each).
+    #[serde(default)]
+    pub tags: BTreeSet<String>,
+    /// An internal work note to add.
+    #[serde(default)]
+    pub note: Option<String>,
+    /// Why, in a sentence.
+    #[serde(default)]
+    pub explanation: String,
+    /// The steps the rule took, in order.
+    #[serde(default)]
+    pub trace: Vec<String>,
+}
+
 /// An escalation or a de-escalation: where to, and why.
 ///
 /// JSON shape: `{"kind": "functional", "team": "networks", "agent": null, "reason": "…"}` or
@@ -107,6 +149,8 @@ pub enum Command {
     Log(Box<NewIncident>),
     /// Give it to a team (and perhaps an agent), at any tier.
     Assign(AssignTo),
+    /// Record a routing rule's decision and follow it (issued by the desk as the rule).
+    Route(Box<RoutingDecision>),
     /// An agent starts working on it (the acting agent when `agent` is omitted).
     Start {
         /// The agent.
@@ -260,6 +304,7 @@ impl CommandName for Command {
         match self {
             Command::Log(_) => "log",
             Command::Assign(_) => "assign",
+            Command::Route(_) => "route",
             Command::Start { .. } => "start",
             Command::PutOnHold { .. } => "put_on_hold",
             Command::Resume { .. } => "resume",

@@ -4,7 +4,7 @@ use chrono::Duration;
 
 use super::{
     AssignTo, Assignment, Command, Error, Escalation, EscalationLevel, Event, Incident, Logged,
-    NewIncident, Status,
+    NewIncident, RoutingDecision, Status,
 };
 use crate::config::DeskConfig;
 use crate::id::{CategoryId, PersonId, ResolutionCode};
@@ -14,6 +14,7 @@ use crate::tier::Tier;
 
 const TITLE_MAX: usize = 200;
 const TEXT_MAX: usize = 20_000;
+const RULE_MAX: usize = 64;
 
 pub(super) fn decide(
     state: Option<&Incident>,
@@ -43,6 +44,10 @@ pub(super) fn decide(
                 return Err(Error::Unchanged { reference, what: "assignment" });
             }
             Ok(vec![Event::Assigned { to, from: incident.assignment.clone() }])
+        }
+        Command::Route(decision) => {
+            require(status.is_open())?;
+            route(incident, *decision, ctx)
         }
         Command::Start { agent } => {
             require(status == Status::Assigned)?;
@@ -267,6 +272,71 @@ pub(super) fn decide(
             Ok(vec![Event::SlaBreached { clock: mark.clock, cycle, at }])
         }
     }
+}
+
+fn route(
+    incident: &Incident,
+    decision: RoutingDecision,
+    ctx: Context<'_>,
+) -> Result<Vec<Event>, Error> {
+    let RoutingDecision { rule, team, agent, impact, urgency, tags, note, explanation, trace } =
+        decision;
+    let reference = incident.reference;
+    let rule = text("rule name", rule)?;
+    if rule.chars().count() > RULE_MAX {
+        return Err(Error::TooLong { field: "rule name", max: RULE_MAX });
+    }
+    let to = match (team, agent) {
+        (None, Some(_)) => return Err(Error::AgentWithoutTeam(reference)),
+        (None, None) => None,
+        (Some(team), agent) => {
+            let current = incident.assignment.as_ref();
+            let moved = current.is_none_or(|current| {
+                current.team != team || (agent.is_some() && current.agent != agent)
+            });
+            if moved { Some(assignment(AssignTo { team, agent }, ctx.config)?) } else { None }
+        }
+    };
+    let mut added = std::collections::BTreeSet::new();
+    for tag in tags {
+        let tag = text("tag", tag)?.to_lowercase();
+        if tag.chars().count() > RULE_MAX {
+            return Err(Error::TooLong { field: "tag", max: RULE_MAX });
+        }
+        if !incident.tags.contains(&tag) {
+            added.insert(tag);
+        }
+    }
+    let explanation = optional_text("explanation", explanation)?;
+    if trace.iter().map(|line| line.chars().count()).sum::<usize>() > TEXT_MAX {
+        return Err(Error::TooLong { field: "trace", max: TEXT_MAX });
+    }
+    let from = incident.assignment.clone().filter(|_| to.is_some());
+    let mut events = vec![Event::Routed {
+        rule: rule.clone(),
+        to,
+        from,
+        tags: added,
+        explanation: explanation.clone(),
+        trace,
+    }];
+    let current = incident.assessment;
+    let (impact, urgency) = (impact.unwrap_or(current.impact), urgency.unwrap_or(current.urgency));
+    if (impact, urgency) != (current.impact, current.urgency) {
+        let to = ctx.config.priority.assess(impact, urgency, current.vip)?;
+        let reason = if explanation.is_empty() {
+            format!("routing rule {rule}")
+        } else {
+            format!("routing rule {rule}: {explanation}")
+        };
+        events.push(Event::Reprioritised { from: current, to, reason });
+    }
+    if let Some(note) = note.map(|note| optional_text("note", note)).transpose()?
+        && !note.is_empty()
+    {
+        events.push(Event::WorkNoteAdded { text: note });
+    }
+    Ok(events)
 }
 
 /// Whether `mark`, passed `at`, is yet to be recorded; refuses a mark from the future or from a

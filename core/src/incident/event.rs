@@ -1,5 +1,7 @@
 //! What happened to an incident.
 
+use std::collections::BTreeSet;
+
 use serde::{Deserialize, Serialize};
 
 use super::{Assignment, EscalationLevel, HoldReason};
@@ -49,6 +51,22 @@ pub enum Event {
         to: Assignment,
         /// The assignment it replaced.
         from: Option<Assignment>,
+    },
+    /// A routing rule decided where it goes; `to` is the new assignment when the decision
+    /// moved it (`null` when it left the assignment as it was).
+    Routed {
+        /// The rule.
+        rule: String,
+        /// The new assignment, if the decision changed it.
+        to: Option<Assignment>,
+        /// The assignment it replaced.
+        from: Option<Assignment>,
+        /// Tags added.
+        tags: BTreeSet<String>,
+        /// Why, in a sentence.
+        explanation: String,
+        /// The steps the rule took.
+        trace: Vec<String>,
     },
     /// An agent started working on it.
     WorkStarted {
@@ -226,6 +244,7 @@ impl EventInfo for Event {
         match self {
             Event::Logged(_) => "logged",
             Event::Assigned { .. } => "assigned",
+            Event::Routed { .. } => "routed",
             Event::WorkStarted { .. } => "work_started",
             Event::PutOnHold { .. } => "put_on_hold",
             Event::Resumed { .. } => "resumed",
@@ -267,6 +286,7 @@ impl EventInfo for Event {
             | Event::CustomerUpdated { .. }
             | Event::MergedInto { .. } => Visibility::Public,
             Event::Assigned { .. }
+            | Event::Routed { .. }
             | Event::WorkStarted { .. }
             | Event::EscalatedFunctionally { .. }
             | Event::DeEscalatedFunctionally { .. }

@@ -33,6 +33,9 @@
 //!   open children are resolved with it, and the parent's customer-visible updates are relayed
 //!   to its children. One level only: a parent has no parent, a child has no children.
 //! - **Merging** a duplicate closes it as merged and records it on the surviving incident.
+//! - **Routing**: a rule's [`RoutingDecision`] is recorded as a `routed` event carrying the rule,
+//!   its explanation and trace, and followed like an assignment (plus a reprioritisation and a
+//!   work note when the decision asks for them). It is accepted while the incident is open.
 //! - **SLA marks**: the desk's timer records each warning and breach of an SLA clock once per
 //!   clock and cycle ([`Command::RecordSlaWarning`], [`Command::RecordSlaBreach`]); a repeat
 //!   records nothing. They are accepted in any state but closed, cancelled and merged, and
@@ -53,7 +56,9 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-pub use self::command::{AssignTo, Command, Escalation, NewIncident, ResolveAtContact};
+pub use self::command::{
+    AssignTo, Command, Escalation, NewIncident, ResolveAtContact, RoutingDecision,
+};
 pub use self::event::{Event, Logged};
 pub use self::links::{FollowUp, check_link, check_merge, check_unlink, follow_ups};
 use crate::channel::Channel;
@@ -303,6 +308,9 @@ pub struct Incident {
     pub public_updates: u32,
     /// Internal work notes added.
     pub work_notes: u32,
+    /// Tags added by routing rules.
+    #[serde(default)]
+    pub tags: BTreeSet<String>,
     /// The SLA warnings and breaches recorded, each once (see [`crate::sla`]).
     #[serde(default)]
     pub sla_marks: BTreeSet<Mark>,
@@ -443,6 +451,9 @@ pub enum Error {
         /// Whether it is major now.
         major: bool,
     },
+    /// A routing decision named an agent but no team.
+    #[error("{0}: a routing decision that names an agent must also name the agent's team")]
+    AgentWithoutTeam(IncidentRef),
     /// A requester tried to add an internal work note.
     #[error("requesters cannot add internal work notes")]
     RequesterWorkNote,

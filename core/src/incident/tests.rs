@@ -562,6 +562,110 @@ fn json_shapes_are_stable() {
     insta::assert_json_snapshot!("log_command", log);
 }
 
+fn decision(rule: &str, team_id: Option<&str>) -> RoutingDecision {
+    RoutingDecision {
+        rule: rule.into(),
+        team: team_id.map(team),
+        explanation: "hardware/laptop is handled by desk-side".into(),
+        trace: vec!["category hardware/laptop".into(), "team desk-side".into()],
+        ..RoutingDecision::default()
+    }
+}
+
+#[test]
+fn a_routing_decision_is_recorded_with_its_trace_and_assigns_like_an_assignment() {
+    let mut s = Scenario::logged(new_incident(1));
+    let events = s
+        .by(Actor::Rule("category-team".into()))
+        .run(Command::Route(Box::new(decision("category-team", Some("desk-side")))));
+    assert_eq!(names(&events), ["routed"]);
+    let Event::Routed { rule, to, from, trace, .. } = &events[0] else { unreachable!() };
+    assert_eq!((rule.as_str(), from), ("category-team", &None));
+    assert_eq!(to.as_ref().map(|to| to.team.as_str()), Some("desk-side"));
+    assert_eq!(trace.len(), 2);
+    assert_eq!(events[0].visibility(), Visibility::Internal);
+    let incident = s.incident();
+    assert_eq!((incident.status, incident.tier()), (Status::Assigned, Some(Tier::SecondLine)));
+    assert_eq!(incident.reassignments, 0);
+}
+
+#[test]
+fn a_routing_decision_that_changes_nothing_is_still_recorded() {
+    let mut s = Scenario::logged(NewIncident {
+        assign: Some(AssignTo { team: team("desk-side"), agent: Some(person("r.evans")) }),
+        ..new_incident(1)
+    });
+    let events = s.run(Command::Route(Box::new(decision("category-team", Some("desk-side")))));
+    assert!(matches!(&events[..], [Event::Routed { to: None, from: None, .. }]));
+    assert_eq!(s.incident().agent(), Some(&person("r.evans")));
+    let events = s.run(Command::Route(Box::new(decision("no-match", None))));
+    assert_eq!(names(&events), ["routed"]);
+}
+
+#[test]
+fn routing_may_reprioritise_tag_and_note() {
+    let mut s = Scenario::logged(new_incident(1));
+    let events = s.run(Command::Route(Box::new(RoutingDecision {
+        urgency: Some(Urgency::level(1).unwrap()),
+        tags: ["Hardware".to_owned(), " vip-watch ".to_owned()].into(),
+        note: Some("Check the loan pool".into()),
+        ..decision("vip-watch", None)
+    })));
+    assert_eq!(names(&events), ["routed", "reprioritised", "work_note_added"]);
+    let Event::Reprioritised { reason, .. } = &events[1] else { unreachable!() };
+    assert!(reason.starts_with("routing rule vip-watch"), "{reason}");
+    let incident = s.incident();
+    assert_eq!(incident.priority().to_string(), "P3");
+    let tags: Vec<&str> = incident.tags.iter().map(String::as_str).collect();
+    assert_eq!(tags, ["hardware", "vip-watch"]);
+    assert_eq!(incident.work_notes, 1);
+    // Tags already there are not recorded again.
+    let events = s.run(Command::Route(Box::new(RoutingDecision {
+        tags: ["hardware".to_owned()].into(),
+        ..decision("vip-watch", None)
+    })));
+    assert!(matches!(&events[..], [Event::Routed { tags, .. }] if tags.is_empty()));
+}
+
+#[test]
+fn routing_decisions_are_checked() {
+    let mut s = Scenario::logged(new_incident(4));
+    let agent_only = RoutingDecision { agent: Some(person("r.evans")), ..decision("x", None) };
+    assert_eq!(
+        s.attempt(Command::Route(Box::new(agent_only))),
+        Err(Error::AgentWithoutTeam(inc(4)))
+    );
+    assert_eq!(
+        s.attempt(Command::Route(Box::new(decision("x", Some("nowhere"))))),
+        Err(Error::UnknownTeam(team("nowhere")))
+    );
+    assert_eq!(
+        s.attempt(Command::Route(Box::new(decision("  ", None)))),
+        Err(Error::EmptyText("rule name"))
+    );
+    s.run(Command::Cancel { reason: "logged twice".into() });
+    assert_eq!(
+        s.attempt(Command::Route(Box::new(decision("x", Some("desk-side"))))),
+        Err(Error::InvalidTransition {
+            reference: inc(4),
+            state: Status::Cancelled,
+            command: "route"
+        })
+    );
+}
+
+#[test]
+fn routing_decisions_have_a_stable_json_shape() {
+    let json = serde_json::json!({"rule": "category-team", "team": "networks"});
+    let decision: RoutingDecision = serde_json::from_value(json).unwrap();
+    assert_eq!(decision.team, Some(team("networks")));
+    let command = Command::Route(Box::new(decision));
+    let value = serde_json::to_value(&command).unwrap();
+    assert_eq!(value["type"], "route");
+    assert_eq!(value["rule"], "category-team");
+    assert_eq!(serde_json::from_value::<Command>(value).unwrap(), command);
+}
+
 #[test]
 fn sla_marks_are_recorded_once_and_never_on_a_finished_incident() {
     // Given an incident an hour old

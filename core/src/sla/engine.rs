@@ -913,6 +913,7 @@ impl<'h> Facts<'h> {
         let mut changed = Changed::default();
         match event {
             Event::Assigned { to, .. }
+            | Event::Routed { to: Some(to), .. }
             | Event::EscalatedFunctionally { to, .. }
             | Event::DeEscalatedFunctionally { to, .. } => {
                 self.assigned = true;
@@ -959,6 +960,7 @@ impl<'h> Facts<'h> {
                 changed.refinement = true;
             }
             Event::Logged(_)
+            | Event::Routed { to: None, .. }
             | Event::EscalatedHierarchically { .. }
             | Event::DeEscalatedHierarchically { .. }
             | Event::MajorDeclared { .. }

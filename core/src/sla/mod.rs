@@ -119,6 +119,7 @@
 
 mod clock;
 mod engine;
+mod example;
 mod explain;
 mod policy;
 mod terms;

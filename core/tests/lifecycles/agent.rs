@@ -8,12 +8,13 @@ use std::collections::BTreeSet;
 
 use desk_core::Actor;
 use desk_core::id::{PersonId, Skill, TeamId};
-use desk_core::people::agent::{Command, Status};
+use desk_core::people::agent::{Command, Event, Status};
 use desk_core::people::{Agent, Contact, ContactChanges, Email, Phone};
+use desk_core::record::Recorded;
 use proptest::prelude::*;
-use proptest_state_machine::{ReferenceStateMachine, StateMachineTest, prop_state_machine};
+use proptest_state_machine::prop_state_machine;
 
-use crate::history::{History, Model, example};
+use crate::harness::{ErrorOf, Expect, Lifecycle, Machine, Model, Refused, example};
 
 /// Teams the steps pick from: the last is not configured.
 const TEAMS: [&str; 4] = ["service-desk", "networks", "supplier-telecoms", "helpdesk"];
@@ -46,15 +47,16 @@ enum Step {
     Reinstate,
 }
 
-impl ReferenceStateMachine for Model<Known> {
-    type State = Self;
-    type Transition = Step;
+struct Agents;
 
-    fn init_state() -> BoxedStrategy<Self> {
-        Just(Model::default()).boxed()
-    }
+impl Lifecycle for Agents {
+    type Record = Agent;
+    type Known = Known;
+    type Step = Step;
+    type Status = Status;
+    type Reason = ();
 
-    fn transitions(state: &Self) -> BoxedStrategy<Step> {
+    fn steps(model: &Model<Self>) -> BoxedStrategy<Step> {
         let team = 0..TEAMS.len();
         let skill = 0..SKILLS.len();
         let onboard = (proptest::collection::btree_set(team.clone(), 0..3), any::<bool>())
@@ -70,12 +72,12 @@ impl ReferenceStateMachine for Model<Known> {
             1 => Just(Step::Offboard),
             1 => Just(Step::Reinstate),
         ];
-        let onboard_weight = if state.record.is_none() { 6 } else { 1 };
+        let onboard_weight = if model.record.is_none() { 6 } else { 1 };
         prop_oneof![onboard_weight => onboard, 6 => others].boxed()
     }
 
-    fn apply(state: Self, step: &Step) -> Self {
-        let next = match (state.record.clone(), step) {
+    fn expect(model: &Model<Self>, step: &Step) -> Expect<Known, Status> {
+        let next = match (model.record.clone(), step) {
             (None, Step::Onboard { teams, phone }) => {
                 teams.iter().all(|t| configured(*t)).then(|| Known {
                     active: true,
@@ -115,7 +117,38 @@ impl ReferenceStateMachine for Model<Known> {
             (Some(known), Step::GoOffCall) => Some(Known { on_call: false, ..known }),
             (Some(known), Step::Offboard) => Some(Known { active: false, on_call: false, ..known }),
         };
-        state.then(next)
+        Expect::accepted(next)
+    }
+
+    fn command(step: &Step, _: Option<&Agent>) -> (Command, Actor) {
+        (command(step), Actor::Agent(PersonId::new("a.patel").unwrap()))
+    }
+
+    fn refusal(_: &ErrorOf<Self>) -> Refused<Status> {
+        Refused::Other(())
+    }
+
+    fn observe(agent: &Agent) -> Known {
+        Known {
+            active: agent.status() == Status::Active,
+            teams: (0..TEAMS.len()).filter(|t| agent.in_team(&team(*t))).collect(),
+            skills: (0..SKILLS.len()).filter(|s| agent.has_skill(&skill(*s))).collect(),
+            on_call: agent.is_on_call(),
+            phone: agent.phone().is_some(),
+        }
+    }
+
+    fn check(_: Option<&Agent>, agent: &Agent, _: &[Recorded<Event>]) {
+        let config = example();
+        assert!(agent.teams().iter().all(|team| config.team(team).is_some()), "{agent:?}");
+        let tiers: BTreeSet<_> =
+            agent.teams().iter().filter_map(|t| config.team(t)).map(|t| t.tier).collect();
+        assert_eq!(agent.tiers(config), tiers);
+        if agent.is_on_call() {
+            assert_eq!(agent.status(), Status::Active);
+            assert!(!agent.teams().is_empty());
+        }
+        assert!(agent.email().is_some() || agent.phone().is_some());
     }
 }
 
@@ -153,43 +186,7 @@ fn command(step: &Step) -> Command {
     }
 }
 
-struct AgentTest;
-
-impl StateMachineTest for AgentTest {
-    type SystemUnderTest = History<Agent>;
-    type Reference = Model<Known>;
-
-    fn init_test(_: &Model<Known>) -> History<Agent> {
-        History::new()
-    }
-
-    fn apply(history: History<Agent>, model: &Model<Known>, step: Step) -> History<Agent> {
-        let command = (command(&step), Actor::Agent(PersonId::new("a.patel").unwrap()));
-        history.check_step(&step, command, example(), model, |agent| Known {
-            active: agent.status() == Status::Active,
-            teams: (0..TEAMS.len()).filter(|t| agent.in_team(&team(*t))).collect(),
-            skills: (0..SKILLS.len()).filter(|s| agent.has_skill(&skill(*s))).collect(),
-            on_call: agent.is_on_call(),
-            phone: agent.phone().is_some(),
-        })
-    }
-
-    fn check_invariants(history: &History<Agent>, _: &Model<Known>) {
-        let Some(agent) = &history.state else { return };
-        let config = example();
-        assert!(agent.teams().iter().all(|team| config.team(team).is_some()), "{agent:?}");
-        let tiers: BTreeSet<_> =
-            agent.teams().iter().filter_map(|t| config.team(t)).map(|t| t.tier).collect();
-        assert_eq!(agent.tiers(config), tiers);
-        if agent.is_on_call() {
-            assert_eq!(agent.status(), Status::Active);
-            assert!(!agent.teams().is_empty());
-        }
-        assert!(agent.email().is_some() || agent.phone().is_some());
-    }
-}
-
 prop_state_machine! {
     #[test]
-    fn agent_lifecycle_follows_the_model(sequential 1..40 => AgentTest);
+    fn agent_lifecycle_follows_the_model(sequential 1..40 => Machine<Agents>);
 }

@@ -7,15 +7,15 @@
 
 use std::collections::BTreeSet;
 
-use chrono::{DateTime, Duration};
-use desk_core::asset::{self, Asset, Class, Command, Deployment, Link, Relationship, Status};
-use desk_core::config::DeskConfig;
+use desk_core::asset::{
+    Asset, Class, Command, Deployment, Error, Event, Link, Relationship, Status,
+};
 use desk_core::id::{AssetRef, PersonId};
-use desk_core::record::{Actor, Context, Timestamp};
+use desk_core::record::{Actor, Recorded};
 use proptest::prelude::*;
-use proptest_state_machine::{ReferenceStateMachine, StateMachineTest, prop_state_machine};
+use proptest_state_machine::prop_state_machine;
 
-use crate::stored::{self, Stored, blank, texts};
+use crate::harness::{Expect, Lifecycle, Machine, Model, Refused, blank, texts};
 
 /// The asset under test is always AST-000001; links point at AST-1..=4 (so self-links occur).
 fn ast(n: u32) -> AssetRef {
@@ -24,19 +24,12 @@ fn ast(n: u32) -> AssetRef {
 
 /// What the model knows about the asset.
 #[derive(Debug, Clone, PartialEq)]
-struct Model {
+struct Known {
     class: Class,
     status: Status,
     deployed_to_someone: bool,
     links: BTreeSet<Link>,
 }
-
-#[derive(Debug, Clone)]
-enum Transition {
-    Send(Command),
-}
-
-struct AssetMachine;
 
 const NAME: &str = "EBC-LT-0001";
 
@@ -86,14 +79,12 @@ fn commands() -> impl Strategy<Value = Command> {
     ]
 }
 
-type Expect = stored::Expect<Model, Status>;
-
 /// The lifecycle table, written independently of `Asset::decide`.
-fn expect(model: Option<&Model>, command: &Command) -> Expect {
+fn expect(model: Option<&Known>, command: &Command) -> Expect<Known, Status> {
     use Status::*;
     let Some(model) = model else {
         return match command {
-            Command::Order { name, attributes, .. } if !blank(name) => Expect::Accept(Model {
+            Command::Order { name, attributes, .. } if !blank(name) => Expect::Accept(Known {
                 class: attributes.class(),
                 status: Ordered,
                 deployed_to_someone: false,
@@ -110,9 +101,9 @@ fn expect(model: Option<&Model>, command: &Command) -> Expect {
                     || distinct.len() != links.len()
                     || links.iter().any(|l| l.target == ast(1))
                 {
-                    Expect::Refuse
+                    Expect::Refuse(())
                 } else {
-                    Expect::Accept(Model {
+                    Expect::Accept(Known {
                         class: attributes.class(),
                         status: *status,
                         deployed_to_someone: deployment.is_some(),
@@ -120,27 +111,27 @@ fn expect(model: Option<&Model>, command: &Command) -> Expect {
                     })
                 }
             }
-            _ => Expect::Refuse,
+            _ => Expect::Refuse(()),
         };
     };
     let mut next = model.clone();
     let status = model.status;
     match command {
-        Command::Order { .. } | Command::Register { .. } => return Expect::Refuse,
+        Command::Order { .. } | Command::Register { .. } => return Expect::Refuse(()),
         Command::ReceiveIntoStock if matches!(status, Ordered | Deployed) => {
             next.status = InStock;
             next.deployed_to_someone = false;
         }
         Command::Deploy { deployment } if matches!(status, InStock | Deployed) => {
             if blank(&deployment.location) {
-                return Expect::Refuse;
+                return Expect::Refuse(());
             }
             next.status = Deployed;
             next.deployed_to_someone = true;
         }
         Command::SendForRepair { fault } if matches!(status, InStock | Deployed) => {
             if blank(fault) {
-                return Expect::Refuse;
+                return Expect::Refuse(());
             }
             next.status = InRepair;
         }
@@ -149,7 +140,7 @@ fn expect(model: Option<&Model>, command: &Command) -> Expect {
         }
         Command::Retire { reason } if matches!(status, InStock | Deployed | InRepair) => {
             if blank(reason) {
-                return Expect::Refuse;
+                return Expect::Refuse(());
             }
             next.status = Retired;
             next.deployed_to_someone = false;
@@ -157,22 +148,22 @@ fn expect(model: Option<&Model>, command: &Command) -> Expect {
         Command::Dispose { .. } if status == Retired => next.status = Disposed,
         Command::Rename { name } if status != Disposed => {
             if blank(name) {
-                return Expect::Refuse;
+                return Expect::Refuse(());
             }
         }
         Command::UpdateAttributes { attributes } if status != Disposed => {
             if attributes.class() != model.class {
-                return Expect::Refuse;
+                return Expect::Refuse(());
             }
         }
         Command::RelateTo { link } if status != Disposed => {
             if link.target == ast(1) || !next.links.insert(*link) {
-                return Expect::Refuse;
+                return Expect::Refuse(());
             }
         }
         Command::Unrelate { link } => {
             if !next.links.remove(link) {
-                return Expect::Refuse;
+                return Expect::Refuse(());
             }
         }
         _ => return Expect::WrongState(status),
@@ -180,71 +171,45 @@ fn expect(model: Option<&Model>, command: &Command) -> Expect {
     Expect::Accept(next)
 }
 
-impl ReferenceStateMachine for AssetMachine {
-    type State = Option<Model>;
-    type Transition = Transition;
+struct Assets;
 
-    fn init_state() -> BoxedStrategy<Self::State> {
-        Just(None).boxed()
+impl Lifecycle for Assets {
+    type Record = Asset;
+    type Known = Known;
+    type Step = Command;
+    type Status = Status;
+    type Reason = ();
+
+    fn steps(_: &Model<Self>) -> BoxedStrategy<Command> {
+        commands().boxed()
     }
 
-    fn transitions(_: &Self::State) -> BoxedStrategy<Transition> {
-        commands().prop_map(Transition::Send).boxed()
+    fn expect(model: &Model<Self>, command: &Command) -> Expect<Known, Status> {
+        expect(model.record.as_ref(), command)
     }
 
-    fn apply(state: Self::State, transition: &Transition) -> Self::State {
-        let Transition::Send(command) = transition;
-        match expect(state.as_ref(), command) {
-            Expect::Accept(next) => Some(next),
-            Expect::WrongState(_) | Expect::Refuse => state,
+    fn command(command: &Command, _: Option<&Asset>) -> (Command, Actor) {
+        (command.clone(), Actor::Agent(PersonId::new("r.evans").unwrap()))
+    }
+
+    fn refusal(error: &Error) -> Refused<Status> {
+        match error {
+            Error::InvalidTransition { state, command, .. } => Refused::State(*state, command),
+            _ => Refused::Other(()),
         }
     }
-}
 
-/// What the model can see of an asset.
-fn observe(asset: &Asset) -> Model {
-    Model {
-        class: asset.class(),
-        status: asset.status(),
-        deployed_to_someone: asset.deployment().is_some(),
-        links: asset.links().copied().collect(),
-    }
-}
-
-/// The asset, its stored history and the clock.
-struct Sut {
-    asset: Stored<Asset>,
-    now: Timestamp,
-    config: DeskConfig,
-}
-
-impl StateMachineTest for AssetMachine {
-    type SystemUnderTest = Sut;
-    type Reference = AssetMachine;
-
-    fn init_test(_: &Option<Model>) -> Sut {
-        Sut { asset: Stored::new(), now: DateTime::UNIX_EPOCH, config: DeskConfig::example() }
+    /// What the model can see of an asset.
+    fn observe(asset: &Asset) -> Known {
+        Known {
+            class: asset.class(),
+            status: asset.status(),
+            deployed_to_someone: asset.deployment().is_some(),
+            links: asset.links().copied().collect(),
+        }
     }
 
-    fn apply(mut sut: Sut, model_after: &Option<Model>, transition: Transition) -> Sut {
-        let Transition::Send(command) = transition;
-        let model_before = sut.asset.record.as_ref().map(observe);
-        let expected = expect(model_before.as_ref(), &command);
-        sut.now += Duration::minutes(5);
-        let actor = Actor::Agent(PersonId::new("r.evans").unwrap());
-        let ctx = Context::new(sut.now, &actor, &sut.config);
-        sut.asset.run(command, ctx, expected, |error| match error {
-            asset::Error::InvalidTransition { state, command, .. } => Some((*state, *command)),
-            _ => None,
-        });
-        let model_now = sut.asset.record.as_ref().map(observe);
-        assert_eq!(model_now.as_ref(), model_after.as_ref());
-        sut
-    }
-
-    fn check_invariants(sut: &Sut, _: &Option<Model>) {
-        sut.asset.assert_replays();
-        let Some(asset) = &sut.asset.record else { return };
+    fn check(_: Option<&Asset>, asset: &Asset, _: &[Recorded<Event>]) {
         match asset.status() {
             Status::Deployed => {
                 assert!(asset.deployment().is_some(), "deployed to nobody, nowhere")
@@ -260,5 +225,5 @@ prop_state_machine! {
     #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
 
     #[test]
-    fn the_asset_lifecycle_follows_the_model(sequential 1..40 => AssetMachine);
+    fn the_asset_lifecycle_follows_the_model(sequential 1..40 => Machine<Assets>);
 }

@@ -12,21 +12,22 @@
 
 use std::collections::BTreeSet;
 use std::num::NonZeroU8;
+use std::sync::LazyLock;
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::Duration;
 use desk_core::asset::Class;
 use desk_core::change::{
-    self, Change, Command, Event, Impact, Kind, Likelihood, Outcome, Status, Target, Verdict,
+    Change, Command, Error, Event, Impact, Kind, Likelihood, Outcome, Status, Target, Verdict,
     Window,
 };
 use desk_core::config::DeskConfig;
 use desk_core::id::{AssetRef, ChangeRef, ChangeTemplateId, PersonId};
-use desk_core::record::{Actor, Context, Timestamp};
+use desk_core::record::{Actor, Recorded, Timestamp};
 use proptest::prelude::*;
 use proptest::strategy::Union;
-use proptest_state_machine::{ReferenceStateMachine, StateMachineTest, prop_state_machine};
+use proptest_state_machine::prop_state_machine;
 
-use crate::stored::{self, Stored, blank, texts};
+use crate::harness::{Expect, Lifecycle, Machine, Model, Refused, blank, start, texts};
 
 const CONFIG: &str = r#"
 [change]
@@ -42,8 +43,8 @@ quorum = 2
 
 [[change.freeze]]
 name = "Election count freeze"
-start = 2030-01-05T00:00:00
-end = 2030-01-07T00:00:00
+start = 2026-03-06T09:00:00
+end = 2026-03-08T09:00:00
 
 [[change.template]]
 id = "printer-driver-update"
@@ -53,17 +54,22 @@ classes = ["printer"]
 steps = ["Stage", "Deploy", "Test"]
 "#;
 
-/// The freeze above, in hours after [`base`].
+/// The freeze above, in hours after the [`start`] of every sequence.
 const FREEZE: (i64, i64) = (96, 144);
 const CAB: [&str; 4] = ["a", "b", "c", "d"];
 const ECAB: [&str; 2] = ["a", "b"];
 
-fn base() -> Timestamp {
-    "2030-01-01T00:00:00Z".parse::<DateTime<Utc>>().unwrap()
-}
+/// The configuration above, parsed once.
+static CHANGES: LazyLock<DeskConfig> =
+    LazyLock::new(|| DeskConfig::from_toml("changes.toml", CONFIG).unwrap());
 
 fn at(hours: i64) -> Timestamp {
-    base() + Duration::hours(hours)
+    start() + Duration::hours(hours)
+}
+
+/// The hours from the [`start`] to `time`.
+fn hours(time: Timestamp) -> i64 {
+    (time - start()).num_hours()
 }
 
 fn person(id: &str) -> PersonId {
@@ -81,26 +87,25 @@ fn level(n: u8) -> NonZeroU8 {
 
 /// What the model knows about the change.
 #[derive(Debug, Clone, PartialEq)]
-struct Model {
+struct Known {
     kind: Kind,
     status: Status,
     approvals: BTreeSet<PersonId>,
-    /// The scheduled window, in hours after [`base`].
+    /// The scheduled window, in hours after the [`start`].
     window: Option<(i64, i64)>,
     retrospective: bool,
 }
 
-/// The model's world: the time (hours after [`base`]) and the change, if raised.
+/// A step: let some hours pass, then send a command.
 #[derive(Debug, Clone)]
-struct World {
-    now: i64,
-    change: Option<Model>,
+struct Step {
+    wait: i64,
+    command: Command,
 }
 
-#[derive(Debug, Clone)]
-enum Transition {
-    Send(Command),
-    Wait(i64),
+/// `command`, sent at once.
+fn send(command: Command) -> Step {
+    Step { wait: 0, command }
 }
 
 const TITLE: &str = "Swap the floor 2 print server";
@@ -166,15 +171,14 @@ fn any_command(now: i64) -> BoxedStrategy<Command> {
     .boxed()
 }
 
-/// Commands that move a change in `status` along, so that sequences reach the later states.
-fn useful(world: &World) -> BoxedStrategy<Transition> {
-    let send = |command: Command| Just(Transition::Send(command)).boxed();
-    let now = world.now;
-    let Some(change) = &world.change else {
+/// Steps that move `change` along at hour `now`, so that sequences reach the later states.
+fn useful(now: i64, change: Option<&Known>) -> BoxedStrategy<Step> {
+    let just = |command: Command| Just(send(command)).boxed();
+    let Some(change) = change else {
         return (kinds(), targets())
             .prop_map(|(kind, cis)| {
                 let cis = cis.into_iter().map(|t| Target { class: Class::Printer, ..t }).collect();
-                Transition::Send(Command::Raise {
+                send(Command::Raise {
                     reference: ChangeRef::from_number(1).unwrap(),
                     title: TITLE.to_owned(),
                     description: String::new(),
@@ -186,50 +190,49 @@ fn useful(world: &World) -> BoxedStrategy<Transition> {
     };
     let approve = |members: &'static [&'static str]| {
         proptest::sample::select(members)
-            .prop_map(|m| Transition::Send(Command::Approve { member: person(m) }))
+            .prop_map(|m| send(Command::Approve { member: person(m) }))
             .boxed()
     };
-    let options: Vec<BoxedStrategy<Transition>> = match change.status {
-        Status::Draft => vec![send(Command::Submit)],
+    let options: Vec<BoxedStrategy<Step>> = match change.status {
+        Status::Draft => vec![just(Command::Submit)],
         Status::Submitted => vec![
-            send(Command::Assess { impact: Impact(level(2)), likelihood: Likelihood(level(2)) }),
+            just(Command::Assess { impact: Impact(level(2)), likelihood: Likelihood(level(2)) }),
             approve(&ECAB),
         ],
         Status::Assessed => vec![approve(&CAB), approve(&ECAB)],
         Status::Authorised => vec![
             (now..now + 150, 1..30i64)
                 .prop_map(|(start, length)| {
-                    Transition::Send(Command::Schedule { window: window(start, length) })
+                    send(Command::Schedule { window: window(start, length) })
                 })
                 .boxed(),
-            send(Command::StartImplementation),
+            just(Command::StartImplementation),
         ],
         Status::Scheduled => {
             let start = change.window.map_or(0, |(start, _)| start);
+            let wait = (start - now).max(1);
             vec![
-                Just(Transition::Wait((start - now).max(1))).boxed(),
-                send(Command::StartImplementation),
+                Just(Step { wait, command: Command::StartImplementation }).boxed(),
+                just(Command::StartImplementation),
             ]
         }
         Status::Implementing => vec![
-            send(Command::Complete { notes: "done".to_owned() }),
-            send(Command::BackOut { reason: "failed testing".to_owned() }),
+            just(Command::Complete { notes: "done".to_owned() }),
+            just(Command::BackOut { reason: "failed testing".to_owned() }),
         ],
         Status::Implemented | Status::BackedOut | Status::Reviewed => vec![
-            send(Command::Review { outcome: Outcome::SuccessfulWithIssues, notes: String::new() }),
-            send(Command::ReviewRetrospectively {
+            just(Command::Review { outcome: Outcome::SuccessfulWithIssues, notes: String::new() }),
+            just(Command::ReviewRetrospectively {
                 member: person("c"),
                 verdict: Verdict::NotJustified,
                 notes: String::new(),
             }),
-            send(Command::Close),
+            just(Command::Close),
         ],
-        _ => vec![send(Command::Close)],
+        _ => vec![just(Command::Close)],
     };
     Union::new(options).boxed()
 }
-
-type Expect = stored::Expect<Model, Status>;
 
 fn scope_ok(kind: &Kind, cis: &[Target]) -> bool {
     let distinct: BTreeSet<AssetRef> = cis.iter().map(|t| t.ci).collect();
@@ -246,13 +249,13 @@ fn overlaps(a: (i64, i64), b: (i64, i64)) -> bool {
     a.0 < b.1 && b.0 < a.1
 }
 
-/// The lifecycle, written independently of `Change::decide`.
-fn expect(world: &World, command: &Command) -> Expect {
+/// The lifecycle at hour `now`, written independently of `Change::decide`.
+fn expect(now: i64, change: Option<&Known>, command: &Command) -> Expect<Known, Status> {
     use Status::*;
-    let Some(model) = &world.change else {
+    let Some(model) = change else {
         return match command {
             Command::Raise { title, kind, cis, .. } if !blank(title) && scope_ok(kind, cis) => {
-                Expect::Accept(Model {
+                Expect::Accept(Known {
                     kind: kind.clone(),
                     status: Draft,
                     approvals: BTreeSet::new(),
@@ -260,7 +263,7 @@ fn expect(world: &World, command: &Command) -> Expect {
                     retrospective: false,
                 })
             }
-            _ => Expect::Refuse,
+            _ => Expect::Refuse(()),
         };
     };
     let mut next = model.clone();
@@ -273,13 +276,13 @@ fn expect(world: &World, command: &Command) -> Expect {
     };
     let wrong = Expect::WrongState(status);
     match command {
-        Command::Raise { .. } => return Expect::Refuse,
+        Command::Raise { .. } => return Expect::Refuse(()),
         Command::SetCis { cis } => {
             if status != Draft {
                 return wrong;
             }
             if !scope_ok(&model.kind, cis) {
-                return Expect::Refuse;
+                return Expect::Refuse(());
             }
         }
         Command::Submit => {
@@ -294,14 +297,14 @@ fn expect(world: &World, command: &Command) -> Expect {
                 return wrong;
             }
             if impact.0.get() > 3 || likelihood.0.get() > 3 {
-                return Expect::Refuse;
+                return Expect::Refuse(());
             }
             next.status = Assessed;
         }
         Command::Approve { member } => {
             let Some((members, quorum)) = board else { return wrong };
             if !members.contains(&member.as_str()) || !next.approvals.insert(member.clone()) {
-                return Expect::Refuse;
+                return Expect::Refuse(());
             }
             if next.approvals.len() >= quorum {
                 next.status = Authorised;
@@ -310,7 +313,7 @@ fn expect(world: &World, command: &Command) -> Expect {
         Command::Reject { member, reason } => {
             let Some((members, _)) = board else { return wrong };
             if !members.contains(&member.as_str()) || blank(reason) {
-                return Expect::Refuse;
+                return Expect::Refuse(());
             }
             next.status = Rejected;
         }
@@ -318,18 +321,17 @@ fn expect(world: &World, command: &Command) -> Expect {
             if !matches!(status, Authorised | Scheduled) {
                 return wrong;
             }
-            let hours = |t: Timestamp| (t - base()).num_hours();
             let span = (hours(window.start()), hours(window.end()));
-            if span.1 <= world.now || (!emergency && overlaps(span, FREEZE)) {
-                return Expect::Refuse;
+            if span.1 <= now || (!emergency && overlaps(span, FREEZE)) {
+                return Expect::Refuse(());
             }
             next.status = Scheduled;
             next.window = Some(span);
         }
         Command::StartImplementation => {
             match (status, model.window) {
-                (Scheduled, Some((start, end))) if !(start <= world.now && world.now < end) => {
-                    return Expect::Refuse;
+                (Scheduled, Some((start, end))) if !(start <= now && now < end) => {
+                    return Expect::Refuse(());
                 }
                 (Scheduled, _) => {}
                 (Authorised, _) if emergency => {}
@@ -348,7 +350,7 @@ fn expect(world: &World, command: &Command) -> Expect {
                 return wrong;
             }
             if blank(reason) {
-                return Expect::Refuse;
+                return Expect::Refuse(());
             }
             next.status = BackedOut;
         }
@@ -360,7 +362,7 @@ fn expect(world: &World, command: &Command) -> Expect {
         }
         Command::ReviewRetrospectively { member, .. } => {
             if !emergency {
-                return Expect::Refuse;
+                return Expect::Refuse(());
             }
             if !matches!(
                 status,
@@ -369,7 +371,7 @@ fn expect(world: &World, command: &Command) -> Expect {
                 return wrong;
             }
             if model.retrospective || !CAB.contains(&member.as_str()) {
-                return Expect::Refuse;
+                return Expect::Refuse(());
             }
             next.retrospective = true;
         }
@@ -378,7 +380,7 @@ fn expect(world: &World, command: &Command) -> Expect {
                 return wrong;
             }
             if emergency && !model.retrospective {
-                return Expect::Refuse;
+                return Expect::Refuse(());
             }
             next.status = Closed;
         }
@@ -387,7 +389,7 @@ fn expect(world: &World, command: &Command) -> Expect {
                 return wrong;
             }
             if blank(reason) {
-                return Expect::Refuse;
+                return Expect::Refuse(());
             }
             next.status = Cancelled;
         }
@@ -395,86 +397,63 @@ fn expect(world: &World, command: &Command) -> Expect {
     Expect::Accept(next)
 }
 
-struct ChangeMachine;
+struct Changes;
 
-impl ReferenceStateMachine for ChangeMachine {
-    type State = World;
-    type Transition = Transition;
+impl Lifecycle for Changes {
+    type Record = Change;
+    type Known = Known;
+    type Step = Step;
+    type Status = Status;
+    type Reason = ();
 
-    fn init_state() -> BoxedStrategy<World> {
-        Just(World { now: 0, change: None }).boxed()
+    fn config() -> &'static DeskConfig {
+        &CHANGES
     }
 
-    fn transitions(world: &World) -> BoxedStrategy<Transition> {
-        let any = any_command(world.now).prop_map(Transition::Send);
-        let wait = (1..48i64).prop_map(Transition::Wait);
-        prop_oneof![3 => useful(world), 2 => any, 1 => wait].boxed()
+    fn steps(model: &Model<Self>) -> BoxedStrategy<Step> {
+        let now = hours(model.now);
+        let change = model.record.as_ref();
+        let any = any_command(now).prop_map(send);
+        let wait = (1..48i64, any_command(now)).prop_map(|(wait, command)| Step { wait, command });
+        prop_oneof![3 => useful(now, change), 2 => any, 1 => wait].boxed()
     }
 
-    fn apply(mut world: World, transition: &Transition) -> World {
-        match transition {
-            Transition::Wait(hours) => world.now += hours,
-            Transition::Send(command) => {
-                if let Expect::Accept(next) = expect(&world, command) {
-                    world.change = Some(next);
-                }
-            }
+    fn wait(step: &Step) -> Duration {
+        Duration::hours(step.wait)
+    }
+
+    fn expect(model: &Model<Self>, step: &Step) -> Expect<Known, Status> {
+        expect(hours(model.now), model.record.as_ref(), &step.command)
+    }
+
+    fn command(step: &Step, _: Option<&Change>) -> (Command, Actor) {
+        (step.command.clone(), Actor::Agent(person("s.khan")))
+    }
+
+    fn refusal(error: &Error) -> Refused<Status> {
+        match error {
+            Error::InvalidTransition { state, command, .. } => Refused::State(*state, command),
+            _ => Refused::Other(()),
         }
-        world
-    }
-}
-
-/// The change, its stored history and the model's world before the current transition.
-struct Sut {
-    change: Stored<Change>,
-    world: World,
-    config: DeskConfig,
-}
-
-/// What the model can see of a change.
-fn observe(change: &Change) -> (Status, BTreeSet<PersonId>, Option<(i64, i64)>, bool) {
-    let hours = |t: Timestamp| (t - base()).num_hours();
-    let window = change.window().map(|w| (hours(w.start()), hours(w.end())));
-    let approvals = change.approvals().iter().cloned().collect();
-    (change.status(), approvals, window, change.retrospective().is_some())
-}
-
-impl StateMachineTest for ChangeMachine {
-    type SystemUnderTest = Sut;
-    type Reference = ChangeMachine;
-
-    fn init_test(world: &World) -> Sut {
-        let config = DeskConfig::from_toml("changes.toml", CONFIG).unwrap();
-        Sut { change: Stored::new(), world: world.clone(), config }
     }
 
-    fn apply(mut sut: Sut, after: &World, transition: Transition) -> Sut {
-        if let Transition::Send(command) = transition {
-            let expected = expect(&sut.world, &command);
-            let actor = Actor::Agent(person("s.khan"));
-            let ctx = Context::new(at(sut.world.now), &actor, &sut.config);
-            sut.change.run(command, ctx, expected, |error| match error {
-                change::Error::InvalidTransition { state, command, .. } => Some((*state, *command)),
-                _ => None,
-            });
+    /// What the model can see of a change.
+    fn observe(change: &Change) -> Known {
+        Known {
+            kind: change.kind().clone(),
+            status: change.status(),
+            approvals: change.approvals().iter().cloned().collect(),
+            window: change.window().map(|w| (hours(w.start()), hours(w.end()))),
+            retrospective: change.retrospective().is_some(),
         }
-        let modelled = after
-            .change
-            .as_ref()
-            .map(|m| (m.status, m.approvals.clone(), m.window, m.retrospective));
-        assert_eq!(sut.change.record.as_ref().map(observe), modelled);
-        sut.world = after.clone();
-        sut
     }
 
-    fn check_invariants(sut: &Sut, _: &World) {
-        sut.change.assert_replays();
-        let Some(change) = &sut.change.record else { return };
+    fn check(_: Option<&Change>, change: &Change, history: &[Recorded<Event>]) {
         let mut authorised = false;
         let mut approvals = BTreeSet::new();
         let mut rejected = false;
-        for (_, event) in &sut.change.events() {
-            match event {
+        for recorded in history {
+            match &recorded.event {
                 Event::Approved { member } => {
                     approvals.insert(member.as_str().to_owned());
                 }
@@ -528,5 +507,5 @@ prop_state_machine! {
     #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
 
     #[test]
-    fn the_change_lifecycle_follows_the_model(sequential 1..40 => ChangeMachine);
+    fn the_change_lifecycle_follows_the_model(sequential 1..40 => Machine<Changes>);
 }

@@ -8,13 +8,14 @@
 //! when they ended.
 
 use desk_core::channel::Channel;
-use desk_core::complaint::{Command, Complaint, Outcome, Stage, Status};
+use desk_core::complaint::{Command, Complaint, Event, Outcome, Stage, Status};
 use desk_core::id::{ComplaintRef, IncidentRef, PersonId, TeamId};
+use desk_core::record::Recorded;
 use desk_core::{Actor, Visibility};
 use proptest::prelude::*;
-use proptest_state_machine::{ReferenceStateMachine, StateMachineTest, prop_state_machine};
+use proptest_state_machine::prop_state_machine;
 
-use crate::history::{History, Model, example};
+use crate::harness::{ErrorOf, Expect, Lifecycle, Machine, Model, Refused, blank, example};
 
 /// People a complaint can be handed to; the first two also complain.
 const PEOPLE: [&str; 4] = ["k.lee", "r.evans", "h.wright", "s.khan"];
@@ -70,7 +71,6 @@ impl Known {
 
     fn after(&self, step: &Step) -> Option<Known> {
         let mut next = self.clone();
-        let blank = |text: &str| text.trim().is_empty();
         match step {
             Step::Lodge { .. } => return None,
             Step::Acknowledge if self.status == Status::Received => {
@@ -126,15 +126,16 @@ impl Known {
     }
 }
 
-impl ReferenceStateMachine for Model<Known> {
-    type State = Self;
-    type Transition = Step;
+struct Complaints;
 
-    fn init_state() -> BoxedStrategy<Self> {
-        Just(Model::default()).boxed()
-    }
+impl Lifecycle for Complaints {
+    type Record = Complaint;
+    type Known = Known;
+    type Step = Step;
+    type Status = Status;
+    type Reason = ();
 
-    fn transitions(state: &Self) -> BoxedStrategy<Step> {
+    fn steps(model: &Model<Self>) -> BoxedStrategy<Step> {
         let who = prop_oneof![Just(Who::Complainant), Just(Who::Stranger), Just(Who::Desk)];
         let text = || prop_oneof![4 => Just("Three weeks without a laptop"), 1 => Just(" ")];
         let outcome = prop_oneof![
@@ -155,27 +156,76 @@ impl ReferenceStateMachine for Model<Known> {
             1 => who.clone().prop_map(|by| Step::Withdraw { by }),
             1 => (who, visibility).prop_map(|(by, visibility)| Step::Comment { by, visibility }),
         ];
-        let lodge_weight = if state.record.is_none() { 8 } else { 1 };
+        let lodge_weight = if model.record.is_none() { 8 } else { 1 };
         prop_oneof![lodge_weight => lodge, 8 => others].boxed()
     }
 
-    fn apply(state: Self, step: &Step) -> Self {
-        let next = match (&state.record, step) {
-            (None, Step::Lodge { team, complainant, summary }) => (!summary.trim().is_empty())
-                .then(|| {
-                    let complainant = PEOPLE[*complainant];
-                    Known {
-                        status: Status::Received,
-                        stage: Stage::One,
-                        complainant,
-                        handler: expected_handler(*team, complainant),
-                        responses: Vec::new(),
-                    }
-                }),
+    fn expect(model: &Model<Self>, step: &Step) -> Expect<Known, Status> {
+        let next = match (&model.record, step) {
+            (None, Step::Lodge { team, complainant, summary }) => (!blank(summary)).then(|| {
+                let complainant = PEOPLE[*complainant];
+                Known {
+                    status: Status::Received,
+                    stage: Stage::One,
+                    complainant,
+                    handler: expected_handler(*team, complainant),
+                    responses: Vec::new(),
+                }
+            }),
             (None, _) => None,
             (Some(known), step) => known.after(step),
         };
-        state.then(next)
+        Expect::accepted(next)
+    }
+
+    fn command(step: &Step, complaint: Option<&Complaint>) -> (Command, Actor) {
+        (command(step), actor(step, complaint))
+    }
+
+    fn refusal(_: &ErrorOf<Self>) -> Refused<Status> {
+        Refused::Other(())
+    }
+
+    fn observe(complaint: &Complaint) -> Known {
+        Known {
+            status: complaint.status(),
+            stage: complaint.stage(),
+            complainant: PEOPLE
+                .iter()
+                .find(|p| **p == complaint.complainant().as_str())
+                .copied()
+                .unwrap(),
+            handler: complaint.handler().to_string(),
+            responses: complaint
+                .responses()
+                .iter()
+                .map(|r| (r.stage, r.handler.to_string()))
+                .collect(),
+        }
+    }
+
+    fn is_final(complaint: &Complaint) -> bool {
+        complaint.status().is_final()
+    }
+
+    fn check(_: Option<&Complaint>, complaint: &Complaint, history: &[Recorded<Event>]) {
+        assert_ne!(complaint.handler(), complaint.complainant());
+        let stages: Vec<Stage> = complaint.responses().iter().map(|r| r.stage).collect();
+        assert!(stages.is_empty() || stages == [Stage::One] || stages == [Stage::One, Stage::Two]);
+        if complaint.stage() == Stage::Two {
+            let first = &complaint.responses()[0];
+            assert_ne!(&first.handler, complaint.handler(), "stage 2 is reviewed independently");
+            let escalated = history.iter().find_map(|r| match &r.event {
+                Event::Escalated { handler, .. } => Some(handler),
+                _ => None,
+            });
+            assert_ne!(escalated, Some(&first.handler), "the reviewer did not answer stage 1");
+        }
+        assert_eq!(complaint.outcome().is_some(), !complaint.responses().is_empty());
+        if complaint.status() == Status::Responded {
+            assert_eq!(stages.last(), Some(&complaint.stage()));
+        }
+        assert_eq!(complaint.ended_at().is_some(), complaint.status().is_final());
     }
 }
 
@@ -221,53 +271,7 @@ fn actor(step: &Step, complaint: Option<&Complaint>) -> Actor {
     }
 }
 
-struct ComplaintTest;
-
-impl StateMachineTest for ComplaintTest {
-    type SystemUnderTest = History<Complaint>;
-    type Reference = Model<Known>;
-
-    fn init_test(_: &Model<Known>) -> History<Complaint> {
-        History::new()
-    }
-
-    fn apply(history: History<Complaint>, model: &Model<Known>, step: Step) -> History<Complaint> {
-        let was_final = history.state.as_ref().is_some_and(|c| c.status().is_final());
-        let command = (command(&step), actor(&step, history.state.as_ref()));
-        let history = history.check_step(&step, command, example(), model, |c| Known {
-            status: c.status(),
-            stage: c.stage(),
-            complainant: PEOPLE.iter().find(|p| **p == c.complainant().as_str()).copied().unwrap(),
-            handler: c.handler().to_string(),
-            responses: c.responses().iter().map(|r| (r.stage, r.handler.to_string())).collect(),
-        });
-        assert!(!(was_final && model.accepted), "a final complaint accepted {step:?}");
-        history
-    }
-
-    fn check_invariants(history: &History<Complaint>, _: &Model<Known>) {
-        let Some(complaint) = &history.state else { return };
-        assert_ne!(complaint.handler(), complaint.complainant());
-        let stages: Vec<Stage> = complaint.responses().iter().map(|r| r.stage).collect();
-        assert!(stages.is_empty() || stages == [Stage::One] || stages == [Stage::One, Stage::Two]);
-        if complaint.stage() == Stage::Two {
-            let first = &complaint.responses()[0];
-            assert_ne!(&first.handler, complaint.handler(), "stage 2 is reviewed independently");
-            let escalated = history.events.iter().find_map(|r| match &r.event {
-                desk_core::complaint::Event::Escalated { handler, .. } => Some(handler),
-                _ => None,
-            });
-            assert_ne!(escalated, Some(&first.handler), "the reviewer did not answer stage 1");
-        }
-        assert_eq!(complaint.outcome().is_some(), !complaint.responses().is_empty());
-        if complaint.status() == Status::Responded {
-            assert_eq!(stages.last(), Some(&complaint.stage()));
-        }
-        assert_eq!(complaint.ended_at().is_some(), complaint.status().is_final());
-    }
-}
-
 prop_state_machine! {
     #[test]
-    fn complaint_lifecycle_follows_the_model(sequential 1..40 => ComplaintTest);
+    fn complaint_lifecycle_follows_the_model(sequential 1..40 => Machine<Complaints>);
 }

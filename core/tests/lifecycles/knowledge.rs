@@ -14,12 +14,14 @@
 use std::collections::BTreeSet;
 
 use desk_core::id::{ArticleRef, CategoryId, IncidentRef, PersonId, ProblemRef};
-use desk_core::knowledge::{Article, Command, Content, Error, Stage, Status};
-use desk_core::record::{Actor, Visibility};
+use desk_core::knowledge::{Article, Command, Content, Error, Event, Stage, Status};
+use desk_core::record::{Actor, Recorded, Visibility};
 use proptest::prelude::*;
-use proptest_state_machine::{ReferenceStateMachine, StateMachineTest, prop_state_machine};
+use proptest_state_machine::prop_state_machine;
 
-use crate::harness::{Link, LinkRefusal, Subject, relink};
+use crate::harness::{
+    Expect, Lifecycle, Link, LinkRefusal, Machine, Model, Refused, blank, relink,
+};
 
 const AGENTS: [&str; 2] = ["j.smith", "a.patel"];
 const TEXTS: [&str; 2] = [" ", "Please add the e-token step"];
@@ -122,23 +124,6 @@ enum Refusal {
     Link(LinkRefusal),
 }
 
-fn refusal(error: &Error) -> Refusal {
-    match error {
-        Error::NotCreated { .. } => Refusal::NotCreated,
-        Error::AlreadyCreated { .. } => Refusal::AlreadyCreated,
-        Error::InvalidTransition { state, revision, .. } => {
-            Refusal::InvalidTransition(*state, *revision)
-        }
-        Error::NotPermitted { .. } => Refusal::NotPermitted,
-        Error::OwnWork { .. } => Refusal::OwnWork,
-        Error::Empty { .. } => Refusal::Empty,
-        Error::UnknownCategory { .. } => Refusal::UnknownCategory,
-        Error::Unchanged { .. } => Refusal::Unchanged,
-        Error::Link(link) => Refusal::Link(LinkRefusal::of(link)),
-        other => panic!("unexpected error {other:?}"),
-    }
-}
-
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Revision {
     content: usize,
@@ -163,8 +148,6 @@ struct Record {
     flags: usize,
 }
 
-type Model = crate::harness::Model<Record, Refusal>;
-
 fn valid(content: usize) -> Result<(), Refusal> {
     match content {
         3 => Err(Refusal::Empty),
@@ -181,7 +164,7 @@ fn agent(who: Who) -> Result<usize, Refusal> {
 }
 
 fn text_ok(index: usize) -> Result<(), Refusal> {
-    if TEXTS[index].trim().is_empty() { Err(Refusal::Empty) } else { Ok(()) }
+    if blank(TEXTS[index]) { Err(Refusal::Empty) } else { Ok(()) }
 }
 
 /// The model's decision: the next record, or why the command is refused.
@@ -308,8 +291,6 @@ fn step(record: Option<&Record>, who: Who, op: &Op) -> Result<Record, Refusal> {
     Ok(next)
 }
 
-struct ArticleMachine;
-
 fn ops() -> BoxedStrategy<Op> {
     let link = 1u32..4;
     prop_oneof![
@@ -329,22 +310,33 @@ fn ops() -> BoxedStrategy<Op> {
     .boxed()
 }
 
-impl ReferenceStateMachine for ArticleMachine {
-    type State = Model;
-    type Transition = (Who, Op);
+/// The index of `content` among the contents the steps use.
+fn content_index(shown: &Content) -> usize {
+    (0..CONTENTS).find(|n| content(*n) == *shown).unwrap()
+}
 
-    fn init_state() -> BoxedStrategy<Model> {
-        Just(Model::new()).boxed()
-    }
+/// The index of `person` among [`AGENTS`].
+fn agent_index(person: &PersonId) -> usize {
+    AGENTS.iter().position(|a| *a == person.as_str()).unwrap()
+}
 
-    fn transitions(state: &Model) -> BoxedStrategy<(Who, Op)> {
+struct Articles;
+
+impl Lifecycle for Articles {
+    type Record = Article;
+    type Known = Record;
+    type Step = (Who, Op);
+    type Status = (Status, Option<Stage>);
+    type Reason = Refusal;
+
+    fn steps(model: &Model<Self>) -> BoxedStrategy<(Who, Op)> {
         let who = prop_oneof![
             4 => Just(Who::Agent(0)),
             4 => Just(Who::Agent(1)),
             1 => Just(Who::System),
             2 => Just(Who::Requester),
         ];
-        let op = if state.record.is_none() {
+        let op = if model.record.is_none() {
             prop_oneof![4 => (0..CONTENTS).prop_map(Op::Create), 1 => ops()].boxed()
         } else {
             ops()
@@ -352,66 +344,69 @@ impl ReferenceStateMachine for ArticleMachine {
         (who, op).boxed()
     }
 
-    fn apply(state: Model, (who, op): &(Who, Op)) -> Model {
-        let outcome = step(state.record.as_ref(), *who, op);
-        state.after(outcome)
-    }
-}
-
-fn people(indices: &BTreeSet<usize>) -> BTreeSet<PersonId> {
-    indices.iter().map(|n| PersonId::new(AGENTS[*n]).unwrap()).collect()
-}
-
-impl StateMachineTest for ArticleMachine {
-    type SystemUnderTest = Subject<Article>;
-    type Reference = ArticleMachine;
-
-    fn init_test(_: &Model) -> Subject<Article> {
-        Subject::new()
-    }
-
-    fn apply(
-        mut subject: Subject<Article>,
-        model: &Model,
-        (who, op): (Who, Op),
-    ) -> Subject<Article> {
-        let before = subject.state.as_ref().map(|a| a.versions().to_vec()).unwrap_or_default();
-        let is_final = |a: &Article| a.status() == Status::Retired;
-        subject.run(&who.actor(), op.command(), &model.last, refusal, is_final);
-        // A published version is never modified: what was published stays as it was.
-        let after = subject.state.as_ref().map(|a| a.versions()).unwrap_or_default();
-        assert!(after.starts_with(&before), "{op:?} changed a published version");
-        subject
-    }
-
-    fn check_invariants(subject: &Subject<Article>, model: &Model) {
-        let (Some(article), Some(record)) = (&subject.state, &model.record) else {
-            assert!(subject.state.is_none() && model.record.is_none());
-            return;
-        };
-        // Agreement with the model.
-        assert_eq!(article.status(), record.status);
-        let revision = article.revision().map(|r| (r.content.clone(), r.editors.clone(), r.stage));
-        let expected =
-            record.revision.as_ref().map(|r| (content(r.content), people(&r.editors), r.stage));
-        assert_eq!(revision, expected);
-        assert_eq!(article.versions().len(), record.versions.len());
-        for (version, expected) in article.versions().iter().zip(&record.versions) {
-            assert_eq!(version.content, content(expected.content));
-            assert_eq!(version.editors, people(&expected.editors));
-            assert_eq!(version.approved_by.as_str(), AGENTS[expected.approver]);
+    fn expect(
+        model: &Model<Self>,
+        (who, op): &(Who, Op),
+    ) -> Expect<Record, (Status, Option<Stage>), Refusal> {
+        match step(model.record.as_ref(), *who, op) {
+            Ok(next) => Expect::Accept(next),
+            Err(Refusal::InvalidTransition(state, stage)) => Expect::WrongState((state, stage)),
+            Err(reason) => Expect::Refuse(reason),
         }
-        let numbers = |set: Vec<u32>| set.into_iter().collect::<BTreeSet<_>>();
-        assert_eq!(
-            numbers(article.problems().iter().map(|p| p.number().get()).collect()),
-            record.problems
-        );
-        assert_eq!(
-            numbers(article.incidents().iter().map(|i| i.number().get()).collect()),
-            record.incidents
-        );
-        assert_eq!(article.flags().len(), record.flags);
+    }
 
+    fn command((who, op): &(Who, Op), _: Option<&Article>) -> (Command, Actor) {
+        (op.command(), who.actor())
+    }
+
+    fn refusal(error: &Error) -> Refused<(Status, Option<Stage>), Refusal> {
+        Refused::Other(match error {
+            Error::InvalidTransition { state, revision, command, .. } => {
+                return Refused::State((*state, *revision), command);
+            }
+            Error::NotCreated { .. } => Refusal::NotCreated,
+            Error::AlreadyCreated { .. } => Refusal::AlreadyCreated,
+            Error::NotPermitted { .. } => Refusal::NotPermitted,
+            Error::OwnWork { .. } => Refusal::OwnWork,
+            Error::Empty { .. } => Refusal::Empty,
+            Error::UnknownCategory { .. } => Refusal::UnknownCategory,
+            Error::Unchanged { .. } => Refusal::Unchanged,
+            Error::Link(link) => Refusal::Link(LinkRefusal::of(link)),
+            other => panic!("unexpected error {other:?}"),
+        })
+    }
+
+    fn observe(article: &Article) -> Record {
+        Record {
+            status: article.status(),
+            revision: article.revision().map(|r| Revision {
+                content: content_index(&r.content),
+                editors: r.editors.iter().map(agent_index).collect(),
+                stage: r.stage,
+            }),
+            versions: article
+                .versions()
+                .iter()
+                .map(|v| Published {
+                    content: content_index(&v.content),
+                    editors: v.editors.iter().map(agent_index).collect(),
+                    approver: agent_index(&v.approved_by),
+                })
+                .collect(),
+            problems: article.problems().iter().map(|p| p.number().get()).collect(),
+            incidents: article.incidents().iter().map(|i| i.number().get()).collect(),
+            flags: article.flags().len(),
+        }
+    }
+
+    fn is_final(article: &Article) -> bool {
+        article.status() == Status::Retired
+    }
+
+    fn check(before: Option<&Article>, article: &Article, _: &[Recorded<Event>]) {
+        // A published version is never modified: what was published stays as it was.
+        let published = before.map(Article::versions).unwrap_or_default();
+        assert!(article.versions().starts_with(published), "a published version changed");
         // Versions are numbered in order; nobody approves their own work.
         for (n, version) in article.versions().iter().enumerate() {
             assert_eq!(version.number.get() as usize, n + 1);
@@ -430,16 +425,11 @@ impl StateMachineTest for ArticleMachine {
                 assert_eq!(article.revision().map(|r| r.stage), Some(stage));
             }
         }
-        subject.check_history();
-    }
-
-    fn teardown(subject: Subject<Article>, _: Model) {
-        subject.check_json();
     }
 }
 
 prop_state_machine! {
     #![proptest_config(ProptestConfig::with_cases(256))]
     #[test]
-    fn articles_follow_their_lifecycle(sequential 1..40 => ArticleMachine);
+    fn articles_follow_their_lifecycle(sequential 1..40 => Machine<Articles>);
 }

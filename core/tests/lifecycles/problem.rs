@@ -12,12 +12,15 @@
 use std::collections::BTreeSet;
 
 use desk_core::id::{AssetRef, CategoryId, ChangeRef, IncidentRef, PersonId, ProblemRef, TeamId};
-use desk_core::problem::{Command, Error, Problem, Status};
+use desk_core::problem::{Command, Error, Event, Problem, Status};
+use desk_core::record::Recorded;
 use desk_core::record::{Actor, Visibility};
 use proptest::prelude::*;
-use proptest_state_machine::{ReferenceStateMachine, StateMachineTest, prop_state_machine};
+use proptest_state_machine::prop_state_machine;
 
-use crate::harness::{Link, LinkRefusal, Subject, relink};
+use crate::harness::{
+    Expect, Lifecycle, Link, LinkRefusal, Machine, Model, Refused, blank, relink,
+};
 
 /// Teams: two configured ones and one that is not.
 const TEAMS: [&str; 3] = ["networks", "applications", "plumbing"];
@@ -127,24 +130,6 @@ enum Refusal {
     NoRootCause,
 }
 
-fn refusal(error: &Error) -> Refusal {
-    match error {
-        Error::NotLogged { .. } => Refusal::NotLogged,
-        Error::AlreadyLogged { .. } => Refusal::AlreadyLogged,
-        Error::InvalidTransition { state, .. } => Refusal::InvalidTransition(*state),
-        Error::NotPermitted { .. } => Refusal::NotPermitted,
-        Error::Empty { .. } => Refusal::Empty,
-        Error::UnknownTeam { .. } => Refusal::UnknownTeam,
-        Error::UnknownCategory { .. } => Refusal::UnknownCategory,
-        Error::Unchanged { .. } => Refusal::Unchanged,
-        Error::Unassigned { .. } => Refusal::Unassigned,
-        Error::Link(link) => Refusal::Link(LinkRefusal::of(link)),
-        Error::NothingKnown { .. } => Refusal::NothingKnown,
-        Error::NoRootCause { .. } => Refusal::NoRootCause,
-        other => panic!("unexpected error {other:?}"),
-    }
-}
-
 /// The model of a logged problem.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Record {
@@ -157,10 +142,8 @@ struct Record {
     workaround: Option<Visibility>,
 }
 
-type Model = crate::harness::Model<Record, Refusal>;
-
 fn text_ok(index: usize) -> Result<(), Refusal> {
-    if TEXTS[index].trim().is_empty() { Err(Refusal::Empty) } else { Ok(()) }
+    if blank(TEXTS[index]) { Err(Refusal::Empty) } else { Ok(()) }
 }
 
 /// The model's decision: the next record, or why the command is refused.
@@ -291,8 +274,6 @@ fn step(record: Option<&Record>, who: Who, op: &Op) -> Result<Record, Refusal> {
     Ok(next)
 }
 
-struct ProblemMachine;
-
 fn ops() -> BoxedStrategy<Op> {
     let text = 0..TEXTS.len();
     let incident = 1u32..5;
@@ -319,18 +300,23 @@ fn ops() -> BoxedStrategy<Op> {
     .boxed()
 }
 
-impl ReferenceStateMachine for ProblemMachine {
-    type State = Model;
-    type Transition = (Who, Op);
+fn index(pool: &[&str], name: &str) -> usize {
+    pool.iter().position(|n| *n == name).unwrap()
+}
 
-    fn init_state() -> BoxedStrategy<Model> {
-        Just(Model::new()).boxed()
-    }
+struct Problems;
 
-    fn transitions(state: &Model) -> BoxedStrategy<(Who, Op)> {
+impl Lifecycle for Problems {
+    type Record = Problem;
+    type Known = Record;
+    type Step = (Who, Op);
+    type Status = Status;
+    type Reason = Refusal;
+
+    fn steps(model: &Model<Self>) -> BoxedStrategy<(Who, Op)> {
         let who =
             prop_oneof![8 => Just(Who::Agent), 1 => Just(Who::System), 1 => Just(Who::Requester)];
-        if state.record.is_none() {
+        if model.record.is_none() {
             // Mostly try to log, so that sequences reach the interesting states.
             let log = (0..TEXTS.len(), prop::option::of(0..3usize), prop::option::of(0..2usize))
                 .prop_map(|(title, category, team)| Op::Log {
@@ -345,50 +331,55 @@ impl ReferenceStateMachine for ProblemMachine {
         }
     }
 
-    fn apply(state: Model, (who, op): &(Who, Op)) -> Model {
-        let outcome = step(state.record.as_ref(), *who, op);
-        state.after(outcome)
-    }
-}
-
-impl StateMachineTest for ProblemMachine {
-    type SystemUnderTest = Subject<Problem>;
-    type Reference = ProblemMachine;
-
-    fn init_test(_: &Model) -> Subject<Problem> {
-        Subject::new()
+    fn expect(model: &Model<Self>, (who, op): &(Who, Op)) -> Expect<Record, Status, Refusal> {
+        match step(model.record.as_ref(), *who, op) {
+            Ok(next) => Expect::Accept(next),
+            Err(Refusal::InvalidTransition(state)) => Expect::WrongState(state),
+            Err(reason) => Expect::Refuse(reason),
+        }
     }
 
-    fn apply(
-        mut subject: Subject<Problem>,
-        model: &Model,
-        (who, op): (Who, Op),
-    ) -> Subject<Problem> {
-        let is_final = |p: &Problem| matches!(p.status(), Status::Closed | Status::Cancelled);
-        subject.run(&who.actor(), op.command(), &model.last, refusal, is_final);
-        subject
+    fn command((who, op): &(Who, Op), _: Option<&Problem>) -> (Command, Actor) {
+        (op.command(), who.actor())
     }
 
-    fn check_invariants(subject: &Subject<Problem>, model: &Model) {
-        let (Some(problem), Some(record)) = (&subject.state, &model.record) else {
-            assert!(subject.state.is_none() && model.record.is_none());
-            return;
-        };
-        let pool = |i: Option<usize>, names: &[&str]| i.map(|i| names[i].to_owned());
-        assert_eq!(problem.status(), record.status);
-        assert_eq!(problem.team().map(|t| t.as_str().to_owned()), pool(record.team, &TEAMS));
-        assert_eq!(
-            problem.category().map(|c| c.as_str().to_owned()),
-            pool(record.category, &CATEGORIES)
-        );
-        let incidents: BTreeSet<u32> =
-            problem.incidents().iter().map(|i| i.number().get()).collect();
-        assert_eq!(incidents, record.incidents);
-        let cis: BTreeSet<u32> = problem.cis().iter().map(|c| c.number().get()).collect();
-        assert_eq!(cis, record.cis);
-        assert_eq!(problem.root_cause().is_some(), record.root_cause);
-        assert_eq!(problem.workaround().map(|w| w.visibility), record.workaround);
+    fn refusal(error: &Error) -> Refused<Status, Refusal> {
+        Refused::Other(match error {
+            Error::InvalidTransition { state, command, .. } => {
+                return Refused::State(*state, command);
+            }
+            Error::NotLogged { .. } => Refusal::NotLogged,
+            Error::AlreadyLogged { .. } => Refusal::AlreadyLogged,
+            Error::NotPermitted { .. } => Refusal::NotPermitted,
+            Error::Empty { .. } => Refusal::Empty,
+            Error::UnknownTeam { .. } => Refusal::UnknownTeam,
+            Error::UnknownCategory { .. } => Refusal::UnknownCategory,
+            Error::Unchanged { .. } => Refusal::Unchanged,
+            Error::Unassigned { .. } => Refusal::Unassigned,
+            Error::Link(link) => Refusal::Link(LinkRefusal::of(link)),
+            Error::NothingKnown { .. } => Refusal::NothingKnown,
+            Error::NoRootCause { .. } => Refusal::NoRootCause,
+            other => panic!("unexpected error {other:?}"),
+        })
+    }
 
+    fn observe(problem: &Problem) -> Record {
+        Record {
+            status: problem.status(),
+            team: problem.team().map(|t| index(&TEAMS, t.as_str())),
+            category: problem.category().map(|c| index(&CATEGORIES, c.as_str())),
+            incidents: problem.incidents().iter().map(|i| i.number().get()).collect(),
+            cis: problem.cis().iter().map(|c| c.number().get()).collect(),
+            root_cause: problem.root_cause().is_some(),
+            workaround: problem.workaround().map(|w| w.visibility),
+        }
+    }
+
+    fn is_final(problem: &Problem) -> bool {
+        matches!(problem.status(), Status::Closed | Status::Cancelled)
+    }
+
+    fn check(_: Option<&Problem>, problem: &Problem, _: &[Recorded<Event>]) {
         if problem.status() == Status::KnownError {
             assert!(problem.workaround().is_some() || problem.root_cause().is_some());
         }
@@ -396,16 +387,11 @@ impl StateMachineTest for ProblemMachine {
             problem.resolution().is_some(),
             matches!(problem.status(), Status::Resolved | Status::Closed)
         );
-        subject.check_history();
-    }
-
-    fn teardown(subject: Subject<Problem>, _: Model) {
-        subject.check_json();
     }
 }
 
 prop_state_machine! {
     #![proptest_config(ProptestConfig::with_cases(256))]
     #[test]
-    fn problems_follow_their_lifecycle(sequential 1..40 => ProblemMachine);
+    fn problems_follow_their_lifecycle(sequential 1..40 => Machine<Problems>);
 }

@@ -13,12 +13,15 @@
 use desk_core::channel::Channel;
 use desk_core::config::ApprovalRole;
 use desk_core::id::{CatalogueItemId, PersonId, RequestRef, StepId, TeamId};
-use desk_core::request::{Beneficiary, Command, Decision, ServiceRequest, Status, TaskState};
+use desk_core::record::{EventInfo, Recorded};
+use desk_core::request::{
+    Beneficiary, Command, Decision, Event, ServiceRequest, Status, TaskState,
+};
 use desk_core::{Actor, Visibility};
 use proptest::prelude::*;
-use proptest_state_machine::{ReferenceStateMachine, StateMachineTest, prop_state_machine};
+use proptest_state_machine::prop_state_machine;
 
-use crate::history::{History, Model, example};
+use crate::harness::{ErrorOf, Expect, Lifecycle, Machine, Model, Refused, blank, example};
 
 /// Who issues a step.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -177,7 +180,7 @@ impl Known {
                 }
             }
             Step::Reject { role, by, reason } => {
-                if !self.decision_fits(*role, *by) || reason.trim().is_empty() {
+                if !self.decision_fits(*role, *by) || blank(reason) {
                     return None;
                 }
                 next.status = Status::Rejected;
@@ -235,15 +238,16 @@ impl Known {
     }
 }
 
-impl ReferenceStateMachine for Model<Known> {
-    type State = Self;
-    type Transition = Step;
+struct Requests;
 
-    fn init_state() -> BoxedStrategy<Self> {
-        Just(Model::default()).boxed()
-    }
+impl Lifecycle for Requests {
+    type Record = ServiceRequest;
+    type Known = Known;
+    type Step = Step;
+    type Status = Status;
+    type Reason = ();
 
-    fn transitions(state: &Self) -> BoxedStrategy<Step> {
+    fn steps(model: &Model<Self>) -> BoxedStrategy<Step> {
         let task = 0..4usize;
         let anything = prop_oneof![
             (0..items().len()).prop_map(|item| Step::Submit { item }),
@@ -258,7 +262,7 @@ impl ReferenceStateMachine for Model<Known> {
             who().prop_map(|by| Step::Cancel { by }),
             Just(Step::Close),
         ];
-        let Some(known) = &state.record else {
+        let Some(known) = &model.record else {
             let submit = (0..items().len() - 1).prop_map(|item| Step::Submit { item });
             return prop_oneof![8 => submit, 1 => anything].boxed();
         };
@@ -276,13 +280,80 @@ impl ReferenceStateMachine for Model<Known> {
         prop_oneof![3 => progress, 2 => anything].boxed()
     }
 
-    fn apply(state: Self, step: &Step) -> Self {
-        let next = match (&state.record, step) {
+    fn expect(model: &Model<Self>, step: &Step) -> Expect<Known, Status> {
+        let next = match (&model.record, step) {
             (None, Step::Submit { item }) => Known::submitted(&items()[*item]),
             (None, _) => None,
             (Some(known), step) => known.after(step),
         };
-        state.then(next)
+        Expect::accepted(next)
+    }
+
+    fn command(step: &Step, request: Option<&ServiceRequest>) -> (Command, Actor) {
+        (command(step, request), actor(step))
+    }
+
+    fn refusal(_: &ErrorOf<Self>) -> Refused<Status> {
+        Refused::Other(())
+    }
+
+    /// What the model knows of a request, as the request says it.
+    fn observe(request: &ServiceRequest) -> Known {
+        let position = |id: &StepId| request.tasks().iter().position(|t| &t.id == id).unwrap();
+        Known {
+            status: request.status(),
+            approvals: request.approvals().iter().map(|a| a.role).collect(),
+            granted: granted(request).len(),
+            tasks: request
+                .tasks()
+                .iter()
+                .map(|t| (t.state, t.team.to_string(), t.after.iter().map(position).collect()))
+                .collect(),
+        }
+    }
+
+    fn is_final(request: &ServiceRequest) -> bool {
+        request.status().is_final()
+    }
+
+    fn check(_: Option<&ServiceRequest>, request: &ServiceRequest, history: &[Recorded<Event>]) {
+        let status = request.status();
+        // Fulfilled exactly when every task is done.
+        assert_eq!(
+            request.all_tasks_done(),
+            matches!(status, Status::Fulfilled | Status::Closed),
+            "{request:?}"
+        );
+        // Never fulfilled after a rejection, and a rejection is the last word.
+        let names: Vec<&str> = history.iter().map(|r| r.event.name()).collect();
+        if let Some(at) = names.iter().position(|n| *n == "rejected") {
+            assert_eq!(at, names.len() - 1, "{names:?}");
+            assert!(!names.contains(&"fulfilled"));
+            assert!(request.tasks().iter().all(|t| t.state == TaskState::Waiting));
+            assert_eq!(request.fulfilled_at(), None);
+        }
+        // Approvals in catalogue order: granted*, then at most one requested or refused, then pending.
+        let granted = granted(request);
+        let roles: Vec<ApprovalRole> = request.approvals().iter().map(|a| a.role).collect();
+        assert_eq!(granted.as_slice(), &roles[..granted.len()]);
+        let rest = &request.approvals()[granted.len()..];
+        if let Some((first, later)) = rest.split_first() {
+            assert!(!matches!(first.decision, Decision::Granted { .. }));
+            assert!(later.iter().all(|a| a.decision == Decision::Pending), "{rest:?}");
+        }
+        let events_granted: Vec<&str> =
+            names.iter().copied().filter(|n| *n == "approval_granted").collect();
+        assert_eq!(events_granted.len(), granted.len());
+        // No task moves before approval, nor before the tasks it comes after are done.
+        let all_approved = granted.len() == roles.len();
+        for task in request.tasks() {
+            if task.state != TaskState::Waiting {
+                assert!(all_approved, "{request:?}");
+                for before in &task.after {
+                    assert_eq!(request.task(before).map(|t| t.state), Some(TaskState::Done));
+                }
+            }
+        }
     }
 }
 
@@ -333,85 +404,6 @@ fn actor(step: &Step) -> Actor {
     }
 }
 
-struct RequestTest;
-
-impl StateMachineTest for RequestTest {
-    type SystemUnderTest = History<ServiceRequest>;
-    type Reference = Model<Known>;
-
-    fn init_test(_: &Model<Known>) -> History<ServiceRequest> {
-        History::new()
-    }
-
-    fn apply(
-        history: History<ServiceRequest>,
-        model: &Model<Known>,
-        step: Step,
-    ) -> History<ServiceRequest> {
-        let was_final = history.state.as_ref().is_some_and(|r| r.status().is_final());
-        let command = (command(&step, history.state.as_ref()), actor(&step));
-        let history = history.check_step(&step, command, example(), model, observe);
-        assert!(!(was_final && model.accepted), "a final request accepted {step:?}");
-        history
-    }
-
-    fn check_invariants(history: &History<ServiceRequest>, _: &Model<Known>) {
-        let Some(request) = &history.state else { return };
-        let status = request.status();
-        // Fulfilled exactly when every task is done.
-        assert_eq!(
-            request.all_tasks_done(),
-            matches!(status, Status::Fulfilled | Status::Closed),
-            "{request:?}"
-        );
-        // Never fulfilled after a rejection, and a rejection is the last word.
-        let names = history.names();
-        if let Some(at) = names.iter().position(|n| *n == "rejected") {
-            assert_eq!(at, names.len() - 1, "{names:?}");
-            assert!(!names.contains(&"fulfilled"));
-            assert!(request.tasks().iter().all(|t| t.state == TaskState::Waiting));
-            assert_eq!(request.fulfilled_at(), None);
-        }
-        // Approvals in catalogue order: granted*, then at most one requested or refused, then pending.
-        let granted = granted(request);
-        let roles: Vec<ApprovalRole> = request.approvals().iter().map(|a| a.role).collect();
-        assert_eq!(granted.as_slice(), &roles[..granted.len()]);
-        let rest = &request.approvals()[granted.len()..];
-        if let Some((first, later)) = rest.split_first() {
-            assert!(!matches!(first.decision, Decision::Granted { .. }));
-            assert!(later.iter().all(|a| a.decision == Decision::Pending), "{rest:?}");
-        }
-        let events_granted: Vec<&str> =
-            names.iter().copied().filter(|n| *n == "approval_granted").collect();
-        assert_eq!(events_granted.len(), granted.len());
-        // No task moves before approval, nor before the tasks it comes after are done.
-        let all_approved = granted.len() == roles.len();
-        for task in request.tasks() {
-            if task.state != TaskState::Waiting {
-                assert!(all_approved, "{request:?}");
-                for before in &task.after {
-                    assert_eq!(request.task(before).map(|t| t.state), Some(TaskState::Done));
-                }
-            }
-        }
-    }
-}
-
-/// What the model knows of a request, as the request says it.
-fn observe(request: &ServiceRequest) -> Known {
-    let position = |id: &StepId| request.tasks().iter().position(|t| &t.id == id).unwrap();
-    Known {
-        status: request.status(),
-        approvals: request.approvals().iter().map(|a| a.role).collect(),
-        granted: granted(request).len(),
-        tasks: request
-            .tasks()
-            .iter()
-            .map(|t| (t.state, t.team.to_string(), t.after.iter().map(position).collect()))
-            .collect(),
-    }
-}
-
 /// The roles granted so far, in order.
 fn granted(request: &ServiceRequest) -> Vec<ApprovalRole> {
     request
@@ -424,5 +416,5 @@ fn granted(request: &ServiceRequest) -> Vec<ApprovalRole> {
 
 prop_state_machine! {
     #[test]
-    fn service_request_lifecycle_follows_the_model(sequential 1..40 => RequestTest);
+    fn service_request_lifecycle_follows_the_model(sequential 1..40 => Machine<Requests>);
 }

@@ -4,14 +4,20 @@
 //! own line manager; `left_at` is set exactly while the requester is marked as left; a leaver
 //! accepts nothing but rejoin.
 
+use std::sync::LazyLock;
+
 use desk_core::id::PersonId;
-use desk_core::people::requester::{Changes, Command, Profile, Status};
+use desk_core::people::requester::{Changes, Command, Event, Profile, Status};
 use desk_core::people::{Contact, ContactChanges, Email, Phone, Requester, VipKind};
+use desk_core::record::{EventInfo, Recorded};
 use desk_core::{Actor, DeskConfig};
 use proptest::prelude::*;
-use proptest_state_machine::{ReferenceStateMachine, StateMachineTest, prop_state_machine};
+use proptest_state_machine::prop_state_machine;
 
-use crate::history::{History, Model};
+use crate::harness::{ErrorOf, Expect, Lifecycle, Machine, Model, Refused, blank};
+
+/// No configuration: requesters need none.
+static EMPTY: LazyLock<DeskConfig> = LazyLock::new(DeskConfig::empty);
 
 /// What the model knows of the requester.
 #[derive(Debug, Clone, PartialEq)]
@@ -57,15 +63,20 @@ fn patched(known: bool, patch: Patch) -> bool {
     }
 }
 
-impl ReferenceStateMachine for Model<Known> {
-    type State = Self;
-    type Transition = Step;
+struct Requesters;
 
-    fn init_state() -> BoxedStrategy<Self> {
-        Just(Model::default()).boxed()
+impl Lifecycle for Requesters {
+    type Record = Requester;
+    type Known = Known;
+    type Step = Step;
+    type Status = Status;
+    type Reason = ();
+
+    fn config() -> &'static DeskConfig {
+        &EMPTY
     }
 
-    fn transitions(state: &Self) -> BoxedStrategy<Step> {
+    fn steps(model: &Model<Self>) -> BoxedStrategy<Step> {
         let register = (
             prop_oneof![4 => Just("Kim Lee"), 1 => Just("  ")],
             any::<bool>(),
@@ -93,18 +104,17 @@ impl ReferenceStateMachine for Model<Known> {
             1 => Just(Step::RecordLeaving),
             1 => Just(Step::Rejoin),
         ];
-        if state.record.is_none() {
+        if model.record.is_none() {
             prop_oneof![4 => register, 1 => others].boxed()
         } else {
             prop_oneof![1 => register, 8 => others].boxed()
         }
     }
 
-    fn apply(state: Self, step: &Step) -> Self {
-        let record = state.record.clone();
-        let next = match (record, step) {
+    fn expect(model: &Model<Self>, step: &Step) -> Expect<Known, Status> {
+        let next = match (model.record.clone(), step) {
             (None, Step::Register { name, email, phone, vip }) => {
-                (!name.trim().is_empty() && (*email || *phone)).then_some(Known {
+                (!blank(name) && (*email || *phone)).then_some(Known {
                     active: true,
                     vip: *vip,
                     email: *email,
@@ -128,7 +138,33 @@ impl ReferenceStateMachine for Model<Known> {
             (Some(known), Step::RecordLeaving) => Some(Known { active: false, ..known }),
             (None, _) | (Some(_), Step::Register { .. } | Step::Rejoin) => None,
         };
-        state.then(next)
+        Expect::accepted(next)
+    }
+
+    fn command(step: &Step, _: Option<&Requester>) -> (Command, Actor) {
+        (command(step), Actor::System)
+    }
+
+    fn refusal(_: &ErrorOf<Self>) -> Refused<Status> {
+        Refused::Other(())
+    }
+
+    fn observe(requester: &Requester) -> Known {
+        Known {
+            active: requester.status() == Status::Active,
+            vip: requester.vip(),
+            email: requester.email().is_some(),
+            phone: requester.phone().is_some(),
+            manager: requester.line_manager().is_some(),
+        }
+    }
+
+    fn check(_: Option<&Requester>, requester: &Requester, history: &[Recorded<Event>]) {
+        assert!(!blank(requester.name()));
+        assert!(requester.email().is_some() || requester.phone().is_some());
+        assert_ne!(requester.line_manager(), Some(requester.person()));
+        assert_eq!(requester.left_at().is_some(), requester.status() == Status::Left);
+        assert_eq!(history.first().map(|r| r.event.name()), Some("registered"));
     }
 }
 
@@ -184,38 +220,7 @@ fn command(step: &Step) -> Command {
     }
 }
 
-struct RequesterTest;
-
-impl StateMachineTest for RequesterTest {
-    type SystemUnderTest = History<Requester>;
-    type Reference = Model<Known>;
-
-    fn init_test(_: &Model<Known>) -> History<Requester> {
-        History::new()
-    }
-
-    fn apply(history: History<Requester>, model: &Model<Known>, step: Step) -> History<Requester> {
-        let command = (command(&step), Actor::System);
-        history.check_step(&step, command, &DeskConfig::empty(), model, |r| Known {
-            active: r.status() == Status::Active,
-            vip: r.vip(),
-            email: r.email().is_some(),
-            phone: r.phone().is_some(),
-            manager: r.line_manager().is_some(),
-        })
-    }
-
-    fn check_invariants(history: &History<Requester>, _: &Model<Known>) {
-        let Some(requester) = &history.state else { return };
-        assert!(!requester.name().trim().is_empty());
-        assert!(requester.email().is_some() || requester.phone().is_some());
-        assert_ne!(requester.line_manager(), Some(requester.person()));
-        assert_eq!(requester.left_at().is_some(), requester.status() == Status::Left);
-        assert_eq!(history.names().first(), Some(&"registered"));
-    }
-}
-
 prop_state_machine! {
     #[test]
-    fn requester_lifecycle_follows_the_model(sequential 1..40 => RequesterTest);
+    fn requester_lifecycle_follows_the_model(sequential 1..40 => Machine<Requesters>);
 }

@@ -9,10 +9,15 @@
 //! - `desk sla what-if --policy FILE --other FILE --calendars DIR`: recorded incidents under
 //!   another version of a policy.
 //!
+//! - `desk demo [--db FILE] [--json]`: a day at the sample council's desk, played on a real desk
+//!   over a new SQLite database (a temporary one unless `--db` names a file that does not exist
+//!   yet), told step by step.
+//!
 //! Run `desk --help` or `desk sla --help` for the details. Exit status: 0 on success (even when
 //! some input lines were refused: each gets an `{"error": …}` line), 2 when the command line or
 //! a file it names is unusable, 1 for any other failure (such as a closed output).
 
+mod demo;
 mod sla;
 
 use std::fmt;
@@ -35,6 +40,9 @@ enum Area {
     /// Service levels: business calendars, due instants, elapsed business time, SLA clocks.
     #[command(subcommand)]
     Sla(sla::Command),
+    /// A day at the sample council's service desk, played on a real desk over a new SQLite
+    /// database and told step by step.
+    Demo(demo::Args),
 }
 
 /// A file named on the command line cannot be used: exit status 2, like a usage error.
@@ -53,6 +61,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.area {
         Area::Sla(command) => sla::run(command, io::stdin().lock(), io::stdout().lock()),
+        Area::Demo(args) => demo::run(args, io::stdout().lock()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

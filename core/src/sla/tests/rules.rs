@@ -398,3 +398,22 @@ fn the_summary_takes_the_earliest_instants() {
     assert_eq!(summary.first_breach_at, None);
     assert_eq!(crate::sla::next_wake(&clocks), Some(at("2026-02-02T16:18:45Z")));
 }
+
+#[test]
+fn a_routing_rules_assignment_moves_the_team_like_an_assignment() {
+    // Given a P3 incident that a routing rule sends to networks at 10:00
+    let mut story = Story::logged("2026-02-02T09:00:00Z", 3);
+    let route = |team: &str| {
+        crate::incident::Command::Route(Box::new(crate::incident::RoutingDecision {
+            rule: "category-team".into(),
+            team: Some(team.parse().unwrap()),
+            ..Default::default()
+        }))
+    };
+    story.at("2026-02-02T10:00:00Z").run(route("networks"));
+    // Then networks' OLA counts from then, and a decision that moves nothing changes nothing
+    story.at("2026-02-02T11:00:00Z").run(route("networks"));
+    let clock = story.clock("ola-networks", "2026-02-02T12:00:00Z");
+    assert_eq!((clock.state, clock.elapsed), (ClockState::Running, hours(2)));
+    assert_eq!(clock.started_at, Some(at("2026-02-02T10:00:00Z")));
+}

@@ -1,0 +1,842 @@
+//! `desk-postgres`: the desk's storage in PostgreSQL, for several desk processes sharing one
+//! database.
+//!
+//! [`PostgresStore::connect`] takes a connection URL (`postgres://user@host:port/db`) and a
+//! schema name: every table lives in that schema (created if missing), so tests, and tenants
+//! sharing a database, keep apart. Connecting applies the migrations ([`schema`]) and refuses a
+//! schema written by a newer desk with [`StoreError::NewerSchema`]. No extension is needed.
+//!
+//! Connections come from a pool (deadpool, sixteen at most). They plan every statement with
+//! its parameters (`plan_cache_mode = force_custom_plan`): a generic plan cannot know whether a
+//! search word is rare or common, and the one PostgreSQL cached for text search took seconds
+//! at a million rows where a custom plan takes a millisecond. Commits run in `READ COMMITTED`
+//! transactions whose version checks take row locks, so concurrent commits to one record are
+//! serialisable: exactly one of several writers expecting a version wins, the others get
+//! [`StoreError::Conflict`]. A transaction PostgreSQL aborts for a deadlock or a serialisation
+//! failure is retried from the start, a few times, before the error is returned.
+
+pub mod schema;
+
+use std::collections::BTreeSet;
+use std::num::NonZeroU32;
+
+use async_trait::async_trait;
+use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Pool, RecyclingMethod};
+use desk::contract::{self, time_key};
+use desk::store::{
+    Append, Commit, DeadLetter, Delivery, EventRecord, LegalHold, OutboxItem, OutboxMessage, Page,
+    Query, RecordRow, Redaction, RowKind, Store, StoreError, StoredEvent,
+};
+use desk_core::Timestamp;
+use desk_core::id::{PersonId, RecordId, RecordKind, Reference};
+use desk_sql::{
+    Dialect, ROWS_COLUMNS, ROWS_UPDATE, RowColumns, SearchScope, Statement, Value, from_json,
+    to_i64, to_json, to_u64,
+};
+use tokio_postgres::error::SqlState;
+use tokio_postgres::types::ToSql;
+use tokio_postgres::{NoTls, Row};
+
+/// The most connections a store opens.
+const POOL_SIZE: usize = 16;
+
+/// How many times a transaction aborted by a deadlock or serialisation failure is retried.
+const RETRIES: usize = 5;
+
+/// A desk store in one schema of a PostgreSQL database. Clones share the pool.
+#[derive(Clone)]
+pub struct PostgresStore {
+    pool: Pool,
+    schema: String,
+}
+
+impl std::fmt::Debug for PostgresStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PostgresStore").field("schema", &self.schema).finish()
+    }
+}
+
+/// Wraps a driver error.
+pub(crate) fn backend(error: impl std::error::Error + Send + Sync + 'static) -> StoreError {
+    StoreError::backend(error)
+}
+
+/// Whether PostgreSQL aborted a transaction that may succeed if run again.
+fn retryable(error: &StoreError) -> bool {
+    let StoreError::Backend(source) = error else { return false };
+    source
+        .downcast_ref::<tokio_postgres::Error>()
+        .and_then(tokio_postgres::Error::code)
+        .is_some_and(|code| {
+            *code == SqlState::T_R_DEADLOCK_DETECTED || *code == SqlState::T_R_SERIALIZATION_FAILURE
+        })
+}
+
+impl PostgresStore {
+    /// Connects to the database at `url` and uses (creating and migrating it if needed) the
+    /// schema `schema`: a lower-case SQL identifier, `[a-z_][a-z0-9_]*`, at most 63 bytes.
+    pub async fn connect(url: &str, schema: &str) -> Result<PostgresStore, StoreError> {
+        let valid = !schema.is_empty()
+            && schema.len() <= 63
+            && schema.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
+            && schema.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+        if !valid {
+            return Err(StoreError::Invalid(format!(
+                "`{schema}` is not a schema name: use a-z, 0-9 and _, starting with a letter or _"
+            )));
+        }
+        let mut config: tokio_postgres::Config = url.parse().map_err(|error| {
+            StoreError::Invalid(format!("`{url}` is not a PostgreSQL URL: {error}"))
+        })?;
+        config.options(format!("-c search_path={schema} -c plan_cache_mode=force_custom_plan"));
+        let manager = Manager::from_config(
+            config,
+            NoTls,
+            ManagerConfig { recycling_method: RecyclingMethod::Fast },
+        );
+        let pool = Pool::builder(manager).max_size(POOL_SIZE).build().map_err(backend)?;
+        let store = PostgresStore { pool, schema: schema.to_owned() };
+        let mut client = store.client().await?;
+        schema::migrate(&mut client, schema).await?;
+        Ok(store)
+    }
+
+    /// The schema this store uses.
+    pub fn schema(&self) -> &str {
+        &self.schema
+    }
+
+    /// Refreshes the query planner's statistics of the store's tables. PostgreSQL's
+    /// autovacuum does this in time; call it after a bulk import so that queries plan well at
+    /// once.
+    pub async fn analyze(&self) -> Result<(), StoreError> {
+        let client = self.client().await?;
+        let tables = "rows, row_bodies, row_people, row_cis, streams, events, outbox";
+        client.batch_execute(&format!("ANALYZE {tables}")).await.map_err(backend)
+    }
+
+    /// Drops the store's schema and everything in it (for tests and removed tenants).
+    pub async fn drop_schema(self) -> Result<(), StoreError> {
+        let client = self.client().await?;
+        client
+            .batch_execute(&format!("DROP SCHEMA IF EXISTS {} CASCADE", self.schema))
+            .await
+            .map_err(backend)
+    }
+
+    async fn client(&self) -> Result<deadpool_postgres::Object, StoreError> {
+        self.pool.get().await.map_err(backend)
+    }
+
+    /// Runs a query on a pooled connection.
+    async fn fetch(
+        &self,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Vec<Row>, StoreError> {
+        query(&self.client().await?, sql, params).await
+    }
+}
+
+/// PostgreSQL's flavour of the shared query SQL.
+struct Postgres;
+
+impl Dialect for Postgres {
+    fn placeholder(&self, n: usize) -> String {
+        format!("${n}")
+    }
+
+    fn boolean(&self, value: bool) -> &'static str {
+        if value { "TRUE" } else { "FALSE" }
+    }
+
+    fn key(&self) -> &'static str {
+        "id"
+    }
+
+    fn matches_terms(
+        &self,
+        terms: &[String],
+        scope: SearchScope,
+        statement: &mut Statement,
+    ) -> String {
+        // Terms are letters and digits only: quoted as lexemes they need no escapes.
+        let lexemes: Vec<String> = terms
+            .iter()
+            .map(|term| {
+                if term.chars().count() <= SHORT_PREFIX {
+                    format!("'^{term}'")
+                } else {
+                    format!("'{term}':*")
+                }
+            })
+            .collect();
+        let placeholder = statement.bind(self, Value::Text(lexemes.join(" & ")));
+        let open = match scope {
+            SearchScope::All => "",
+            SearchScope::Open => "open AND ",
+        };
+        // Matches first, as the row versions the index finds (see the schema's docs).
+        format!(
+            "r.ctid = ANY(ARRAY(SELECT ctid FROM rows
+                                WHERE {open}search @@ {placeholder}::text::tsquery))"
+        )
+    }
+}
+
+/// The longest prefix indexed as a lexeme of its own.
+const SHORT_PREFIX: usize = 3;
+
+/// A row's lexemes: its words, and their first one to [`SHORT_PREFIX`] characters marked `^`.
+fn lexemes(terms: &[String]) -> Vec<String> {
+    let mut lexemes: BTreeSet<String> = terms.iter().cloned().collect();
+    for term in terms {
+        for (n, (end, _)) in term.char_indices().skip(1).chain([(term.len(), ' ')]).enumerate() {
+            if n == SHORT_PREFIX {
+                break;
+            }
+            lexemes.insert(format!("^{}", &term[..end]));
+        }
+    }
+    lexemes.into_iter().collect()
+}
+
+fn sql_params(params: &[Value]) -> Vec<&(dyn ToSql + Sync)> {
+    params
+        .iter()
+        .map(|value| match value {
+            Value::Int(n) => n as &(dyn ToSql + Sync),
+            Value::Text(text) => text as &(dyn ToSql + Sync),
+        })
+        .collect()
+}
+
+fn record_id(text: &str) -> Result<RecordId, StoreError> {
+    text.parse().map_err(|error| StoreError::Corrupt(format!("record id `{text}`: {error}")))
+}
+
+fn stored_events(rows: Vec<Row>) -> Result<Vec<StoredEvent>, StoreError> {
+    rows.iter().map(|row| desk_sql::stored_event(row.get(0), row.get(1))).collect()
+}
+
+fn ids(rows: Vec<Row>) -> Result<Vec<RecordId>, StoreError> {
+    rows.iter().map(|row| record_id(row.get(0))).collect()
+}
+
+async fn query(
+    client: &impl GenericClient,
+    sql: &str,
+    params: &[&(dyn ToSql + Sync)],
+) -> Result<Vec<Row>, StoreError> {
+    let statement = client.prepare_cached(sql).await.map_err(backend)?;
+    client.query(&statement, params).await.map_err(backend)
+}
+
+async fn execute(
+    client: &impl GenericClient,
+    sql: &str,
+    params: &[&(dyn ToSql + Sync)],
+) -> Result<u64, StoreError> {
+    let statement = client.prepare_cached(sql).await.map_err(backend)?;
+    client.execute(&statement, params).await.map_err(backend)
+}
+
+/// The version of `record`, locking its stream row until the transaction ends.
+async fn locked_version(client: &impl GenericClient, record: &str) -> Result<u64, StoreError> {
+    let rows =
+        query(client, "SELECT version FROM streams WHERE record_id = $1 FOR UPDATE", &[&record])
+            .await?;
+    to_u64(rows.first().map_or(0, |row| row.get(0)))
+}
+
+/// Whether `record` has a history or a row, locking its row until the transaction ends.
+async fn locked_exists(client: &impl GenericClient, record: &str) -> Result<bool, StoreError> {
+    let version = locked_version(client, record).await?;
+    let row = query(client, "SELECT 1 FROM rows WHERE id = $1 FOR UPDATE", &[&record]).await?;
+    Ok(version > 0 || !row.is_empty())
+}
+
+/// Refuses a record under hold ([`StoreError::OnHold`]) or unknown ([`StoreError::NotFound`]).
+async fn check_no_hold(client: &impl GenericClient, record: &RecordId) -> Result<(), StoreError> {
+    let id = record.to_string();
+    if !locked_exists(client, &id).await? {
+        return Err(StoreError::NotFound(record.clone()));
+    }
+    if !query(client, "SELECT 1 FROM holds WHERE record_id = $1", &[&id]).await?.is_empty() {
+        return Err(StoreError::OnHold(record.clone()));
+    }
+    Ok(())
+}
+
+/// Inserts or replaces rows: one statement per table however many rows there are (a bulk
+/// import or a cascade to many children costs a handful of round trips). The last row given
+/// for a record wins.
+async fn write_rows(client: &impl GenericClient, rows: &[RecordRow]) -> Result<(), StoreError> {
+    let mut seen = BTreeSet::new();
+    let mut columns = Vec::with_capacity(rows.len());
+    for row in rows.iter().rev() {
+        if seen.insert(&row.id) {
+            columns.push(RowColumns::of(row)?);
+        }
+    }
+    if columns.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<&str> = columns.iter().map(|c| c.id.as_str()).collect();
+    let vectors: Vec<String> = columns.iter().map(|c| lexemes(&c.terms).join(" ")).collect();
+    let column = |pick: fn(&RowColumns) -> Option<&str>| -> Vec<Option<&str>> {
+        columns.iter().map(pick).collect()
+    };
+    let number = |pick: fn(&RowColumns) -> i64| -> Vec<i64> { columns.iter().map(pick).collect() };
+    let maybe = |pick: fn(&RowColumns) -> Option<i64>| -> Vec<Option<i64>> {
+        columns.iter().map(pick).collect()
+    };
+    let flag = |pick: fn(&RowColumns) -> bool| -> Vec<bool> { columns.iter().map(pick).collect() };
+    execute(
+        client,
+        &format!(
+            "INSERT INTO rows ({ROWS_COLUMNS}, search)
+             SELECT {ROWS_COLUMNS}, array_to_tsvector(string_to_array(lexemes, ' '))
+             FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[],
+                 $6::boolean[], $7::text[], $8::text[], $9::text[], $10::text[], $11::bigint[],
+                 $12::bigint[], $13::boolean[], $14::boolean[], $15::bigint[], $16::bigint[],
+                 $17::bigint[], $18::bigint[], $19::text[]) AS given ({ROWS_COLUMNS}, lexemes)
+             ON CONFLICT (id) DO UPDATE SET {ROWS_UPDATE}, search = excluded.search"
+        ),
+        &[
+            &ids,
+            &column(|c| Some(&c.sort_key)),
+            &column(|c| Some(c.kind)),
+            &number(|c| c.version),
+            &column(|c| Some(&c.status)),
+            &flag(|c| c.open),
+            &column(|c| c.team.as_deref()),
+            &column(|c| c.tier),
+            &column(|c| c.agent.as_deref()),
+            &column(|c| c.requester.as_deref()),
+            &number(|c| c.prio_rank),
+            &number(|c| c.due_key),
+            &flag(|c| c.warned),
+            &flag(|c| c.breached),
+            &number(|c| c.created_key),
+            &number(|c| c.updated_key),
+            &maybe(|c| c.closed_key),
+            &maybe(|c| c.wake_key),
+            &vectors,
+        ],
+    )
+    .await?;
+    execute(
+        client,
+        "INSERT INTO row_bodies (id, row_json) SELECT * FROM unnest($1::text[], $2::text[])
+         ON CONFLICT (id) DO UPDATE SET row_json = excluded.row_json",
+        &[&ids, &column(|c| Some(&c.row_json))],
+    )
+    .await?;
+    for (table, column, pick) in [
+        ("row_people", "person", (|c: &RowColumns| &c.people) as fn(&RowColumns) -> &Vec<String>),
+        ("row_cis", "ci", |c: &RowColumns| &c.cis),
+    ] {
+        execute(client, &format!("DELETE FROM {table} WHERE record_id = ANY($1)"), &[&ids]).await?;
+        let (values, owners): (Vec<&str>, Vec<&str>) = columns
+            .iter()
+            .flat_map(|c| pick(c).iter().map(move |value| (value.as_str(), c.id.as_str())))
+            .unzip();
+        execute(
+            client,
+            &format!("INSERT INTO {table} ({column}, record_id) SELECT * FROM unnest($1::text[], $2::text[])"),
+            &[&values, &owners],
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+async fn delete_row(client: &impl GenericClient, record: &str) -> Result<(), StoreError> {
+    for sql in [
+        "DELETE FROM rows WHERE id = $1",
+        "DELETE FROM row_bodies WHERE id = $1",
+        "DELETE FROM row_people WHERE record_id = $1",
+        "DELETE FROM row_cis WHERE record_id = $1",
+    ] {
+        execute(client, sql, &[&record]).await?;
+    }
+    Ok(())
+}
+
+fn conflict(append: &Append, actual: u64) -> StoreError {
+    StoreError::Conflict {
+        record: append.record.clone(),
+        expected: append.expected_version,
+        actual,
+    }
+}
+
+/// Checks one append's expected version and moves its record's version past its events.
+async fn move_stream(tx: &impl GenericClient, append: &Append) -> Result<(), StoreError> {
+    let record = append.record.to_string();
+    if append.events.is_empty() {
+        let actual = locked_version(tx, &record).await?;
+        return if actual == append.expected_version {
+            Ok(())
+        } else {
+            Err(conflict(append, actual))
+        };
+    }
+    let expected = to_i64(append.expected_version)?;
+    let version = to_i64(append.expected_version + append.events.len() as u64)?;
+    let moved = if expected == 0 {
+        execute(
+            tx,
+            "INSERT INTO streams (record_id, version) VALUES ($1, $2)
+             ON CONFLICT (record_id) DO NOTHING",
+            &[&record, &version],
+        )
+        .await?
+    } else {
+        execute(
+            tx,
+            "UPDATE streams SET version = $3 WHERE record_id = $1 AND version = $2",
+            &[&record, &expected, &version],
+        )
+        .await?
+    };
+    if moved == 0 {
+        return Err(conflict(append, locked_version(tx, &record).await?));
+    }
+    Ok(())
+}
+
+/// Appends as the columns of a batched statement.
+struct Moves {
+    ids: Vec<String>,
+    expected: Vec<i64>,
+    versions: Vec<i64>,
+}
+
+impl Moves {
+    fn of(appends: &[&Append]) -> Result<Moves, StoreError> {
+        let mut moves = Moves { ids: Vec::new(), expected: Vec::new(), versions: Vec::new() };
+        for append in appends {
+            moves.ids.push(append.record.to_string());
+            moves.expected.push(to_i64(append.expected_version)?);
+            moves.versions.push(to_i64(append.expected_version + append.events.len() as u64)?);
+        }
+        Ok(moves)
+    }
+}
+
+/// Does what [`move_stream`] does for every append, in two statements when the appends are
+/// to distinct records and all carry events (the usual bulk case); the conflict reported is
+/// that of the first stale append, as one by one.
+async fn move_streams(tx: &impl GenericClient, appends: &[Append]) -> Result<(), StoreError> {
+    let records: BTreeSet<&RecordId> = appends.iter().map(|append| &append.record).collect();
+    if appends.len() < 2
+        || records.len() < appends.len()
+        || appends.iter().any(|append| append.events.is_empty())
+    {
+        for append in appends {
+            move_stream(tx, append).await?;
+        }
+        return Ok(());
+    }
+    let mut moved = BTreeSet::new();
+    let (new, old): (Vec<&Append>, Vec<&Append>) =
+        appends.iter().partition(|append| append.expected_version == 0);
+    if !new.is_empty() {
+        let Moves { ids, versions, .. } = Moves::of(&new)?;
+        let rows = query(
+            tx,
+            "INSERT INTO streams (record_id, version) SELECT * FROM unnest($1::text[], $2::bigint[])
+             ON CONFLICT (record_id) DO NOTHING RETURNING record_id",
+            &[&ids, &versions],
+        )
+        .await?;
+        moved.extend(rows.iter().map(|row| row.get::<_, String>(0)));
+    }
+    if !old.is_empty() {
+        let Moves { ids, expected, versions } = Moves::of(&old)?;
+        let rows = query(
+            tx,
+            "UPDATE streams s SET version = given.version
+             FROM unnest($1::text[], $2::bigint[], $3::bigint[]) AS given (record_id, expected, version)
+             WHERE s.record_id = given.record_id AND s.version = given.expected
+             RETURNING s.record_id",
+            &[&ids, &expected, &versions],
+        )
+        .await?;
+        moved.extend(rows.iter().map(|row| row.get::<_, String>(0)));
+    }
+    match appends.iter().find(|append| !moved.contains(&append.record.to_string())) {
+        Some(stale) => Err(conflict(stale, locked_version(tx, &stale.record.to_string()).await?)),
+        None => Ok(()),
+    }
+}
+
+/// Writes `commit` in `tx` (without committing it).
+async fn commit_in(tx: &impl GenericClient, commit: &Commit) -> Result<(), StoreError> {
+    move_streams(tx, &commit.appends).await?;
+    let events: Vec<(String, &EventRecord)> = commit
+        .appends
+        .iter()
+        .flat_map(|append| {
+            let record = append.record.to_string();
+            append.events.iter().map(move |event| (record.clone(), event))
+        })
+        .collect();
+    write_rows(tx, &commit.rows).await?;
+    for message in &commit.outbox {
+        execute(
+            tx,
+            "INSERT INTO outbox (key, record_id, message_json, state)
+             VALUES ($1, $2, $3, 'waiting') ON CONFLICT (key) DO NOTHING",
+            &[&message.key, &message.record.to_string(), &to_json(message)?],
+        )
+        .await?;
+    }
+    if events.is_empty() {
+        return Ok(());
+    }
+    // Last, so that the lock on the position counter is held as briefly as possible, and
+    // events take positions in the order their transactions commit.
+    let count = to_i64(events.len() as u64)?;
+    let last: i64 = query(tx, "UPDATE positions SET last = last + $1 RETURNING last", &[&count])
+        .await?
+        .first()
+        .map(|row| row.get(0))
+        .ok_or_else(|| StoreError::Corrupt("the position counter is missing".to_owned()))?;
+    let mut positions = Vec::with_capacity(events.len());
+    let mut records = Vec::with_capacity(events.len());
+    let mut seqs = Vec::with_capacity(events.len());
+    let mut jsons = Vec::with_capacity(events.len());
+    for (n, (record, event)) in events.into_iter().enumerate() {
+        positions.push(last - count + 1 + n as i64);
+        records.push(record);
+        seqs.push(to_i64(event.seq)?);
+        jsons.push(to_json(event)?);
+    }
+    execute(
+        tx,
+        "INSERT INTO events (position, record_id, seq, event_json)
+         SELECT * FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::text[])",
+        &[&positions, &records, &seqs, &jsons],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Anonymises one record in `tx` (without committing it).
+async fn redact_in(tx: &impl GenericClient, redaction: &Redaction) -> Result<(), StoreError> {
+    let record = redaction.record.to_string();
+    check_no_hold(tx, &redaction.record).await?;
+    contract::check_redaction_version(redaction, locked_version(tx, &record).await?)?;
+    let target = redaction.rename.as_ref().map_or_else(|| record.clone(), ToString::to_string);
+    if target != record && locked_exists(tx, &target).await? {
+        return Err(StoreError::Invalid(format!(
+            "{record} cannot be renamed to {target}, which exists"
+        )));
+    }
+    let events =
+        query(tx, "SELECT seq, event_json FROM events WHERE record_id = $1", &[&record]).await?;
+    for row in events {
+        let seq: i64 = row.get(0);
+        let mut event: EventRecord = from_json(row.get(1))?;
+        if contract::redact_event(&mut event, redaction) {
+            execute(
+                tx,
+                "UPDATE events SET record_id = $1, event_json = $2 WHERE record_id = $3 AND seq = $4",
+                &[&target, &to_json(&event)?, &record, &seq],
+            )
+            .await?;
+        }
+    }
+    execute(tx, "UPDATE streams SET record_id = $1 WHERE record_id = $2", &[&target, &record])
+        .await?;
+    delete_row(tx, &record).await?;
+    write_rows(tx, std::slice::from_ref(&redaction.row)).await
+}
+
+#[async_trait]
+impl Store for PostgresStore {
+    async fn allocate(&self, kind: RecordKind) -> Result<Reference, StoreError> {
+        let sql = format!("SELECT nextval('{}')", schema::sequence(kind));
+        let number: i64 = self
+            .fetch(&sql, &[])
+            .await?
+            .first()
+            .map(|row| row.get(0))
+            .ok_or_else(|| StoreError::Corrupt(format!("no value from {sql}")))?;
+        u32::try_from(number)
+            .ok()
+            .and_then(NonZeroU32::new)
+            .map(|number| Reference::new(kind, number))
+            .ok_or_else(|| StoreError::Invalid(format!("no {} references are left", kind.noun())))
+    }
+
+    async fn history(&self, record: &RecordId) -> Result<Vec<StoredEvent>, StoreError> {
+        let rows = self
+            .fetch(
+                "SELECT position, event_json FROM events WHERE record_id = $1 ORDER BY seq",
+                &[&record.to_string()],
+            )
+            .await?;
+        stored_events(rows)
+    }
+
+    async fn commit(&self, commit: Commit) -> Result<(), StoreError> {
+        contract::check_commit(&commit)?;
+        let mut client = self.client().await?;
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let tx = client.transaction().await.map_err(backend)?;
+            let result = match commit_in(&tx, &commit).await {
+                Ok(()) => tx.commit().await.map_err(backend),
+                Err(error) => Err(error),
+            };
+            match result {
+                Err(error) if attempt < RETRIES && retryable(&error) => continue,
+                result => return result,
+            }
+        }
+    }
+
+    async fn row(&self, record: &RecordId) -> Result<Option<RecordRow>, StoreError> {
+        let rows = self
+            .fetch("SELECT row_json FROM row_bodies WHERE id = $1", &[&record.to_string()])
+            .await?;
+        rows.first().map(|row| from_json(row.get(0))).transpose()
+    }
+
+    async fn query(&self, query: &Query) -> Result<Page, StoreError> {
+        let statement = desk_sql::select_page(&Postgres, query)?;
+        let rows = self.fetch(&statement.sql, &sql_params(&statement.params)).await?;
+        let rows = rows.iter().map(|row| from_json(row.get(0))).collect::<Result<_, _>>()?;
+        Ok(desk_sql::page_from(query, rows))
+    }
+
+    async fn events_after(
+        &self,
+        position: u64,
+        limit: u32,
+    ) -> Result<Vec<StoredEvent>, StoreError> {
+        let rows = self.fetch(
+            "SELECT position, event_json FROM events WHERE position > $1 ORDER BY position LIMIT $2",
+            &[&to_i64(position)?, &i64::from(limit)],
+        )
+        .await?;
+        stored_events(rows)
+    }
+
+    async fn next_wake(&self) -> Result<Option<Timestamp>, StoreError> {
+        let rows = self
+            .fetch(
+                "SELECT b.row_json FROM rows r JOIN row_bodies b ON b.id = r.id
+             WHERE r.wake_key IS NOT NULL ORDER BY r.wake_key, r.sort_key LIMIT 1",
+                &[],
+            )
+            .await?;
+        let row: Option<RecordRow> = rows.first().map(|row| from_json(row.get(0))).transpose()?;
+        Ok(row.and_then(|row| row.wake_at))
+    }
+
+    async fn due(&self, now: Timestamp, limit: u32) -> Result<Vec<RecordId>, StoreError> {
+        let rows = self
+            .fetch(
+                "SELECT id FROM rows WHERE wake_key <= $1 ORDER BY wake_key, sort_key LIMIT $2",
+                &[&time_key(now), &i64::from(limit)],
+            )
+            .await?;
+        ids(rows)
+    }
+
+    async fn claim_outbox(
+        &self,
+        now: Timestamp,
+        lease_until: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<OutboxItem>, StoreError> {
+        let mut rows = self
+            .fetch(
+                "UPDATE outbox o SET attempts = o.attempts + 1, lease_key = $2
+             FROM (SELECT seq FROM outbox
+                   WHERE state = 'waiting' AND (ready_key IS NULL OR ready_key <= $1)
+                     AND (lease_key IS NULL OR lease_key <= $1)
+                   ORDER BY seq LIMIT $3 FOR UPDATE SKIP LOCKED) claimed
+             WHERE o.seq = claimed.seq
+             RETURNING o.seq, o.message_json, o.attempts",
+                &[&time_key(now), &time_key(lease_until), &i64::from(limit)],
+            )
+            .await?;
+        rows.sort_by_key(|row| row.get::<_, i64>(0));
+        rows.iter()
+            .map(|row| {
+                let message: OutboxMessage = from_json(row.get(1))?;
+                let attempts: i64 = row.get(2);
+                let attempts = u32::try_from(attempts)
+                    .map_err(|_| StoreError::Corrupt(format!("{attempts} attempts")))?;
+                Ok(OutboxItem { message, attempts })
+            })
+            .collect()
+    }
+
+    async fn settle_outbox(
+        &self,
+        key: &str,
+        delivery: Delivery,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        let client = self.client().await?;
+        match delivery {
+            Delivery::Delivered => {
+                execute(
+                    &client,
+                    "UPDATE outbox SET state = 'delivered', lease_key = NULL
+                     WHERE key = $1 AND state = 'waiting'",
+                    &[&key],
+                )
+                .await
+            }
+            Delivery::Retry { error, retry_at } => {
+                execute(
+                    &client,
+                    "UPDATE outbox SET ready_key = $2, lease_key = NULL, error = $3
+                     WHERE key = $1 AND state = 'waiting'",
+                    &[&key, &time_key(retry_at), &error],
+                )
+                .await
+            }
+            Delivery::Dead { error } => {
+                execute(
+                    &client,
+                    "UPDATE outbox SET state = 'dead', lease_key = NULL, error = $2,
+                         dead_key = $3, dead_at = $4
+                     WHERE key = $1 AND state = 'waiting'",
+                    &[&key, &error, &time_key(now), &to_json(&now)?],
+                )
+                .await
+            }
+        }
+        .map(|_| ())
+    }
+
+    async fn dead_letters(&self, limit: u32) -> Result<Vec<DeadLetter>, StoreError> {
+        let rows = self
+            .fetch(
+                "SELECT message_json, attempts, error, dead_at FROM outbox
+             WHERE state = 'dead' ORDER BY dead_key, seq LIMIT $1",
+                &[&i64::from(limit)],
+            )
+            .await?;
+        rows.iter()
+            .map(|row| {
+                let attempts: i64 = row.get(1);
+                Ok(DeadLetter {
+                    message: from_json(row.get(0))?,
+                    attempts: u32::try_from(attempts)
+                        .map_err(|_| StoreError::Corrupt(format!("{attempts} attempts")))?,
+                    error: row.get(2),
+                    dead_at: from_json(row.get(3))?,
+                })
+            })
+            .collect()
+    }
+
+    async fn mentioning(&self, person: &PersonId) -> Result<Vec<RecordId>, StoreError> {
+        let rows = self
+            .fetch(
+                "SELECT r.id FROM row_people p JOIN rows r ON r.id = p.record_id
+             WHERE p.person = $1 ORDER BY r.sort_key",
+                &[&person.as_str()],
+            )
+            .await?;
+        ids(rows)
+    }
+
+    async fn redact(&self, redaction: Redaction) -> Result<(), StoreError> {
+        contract::check_redaction(&redaction)?;
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(backend)?;
+        redact_in(&tx, &redaction).await?;
+        tx.commit().await.map_err(backend)
+    }
+
+    async fn closed_before(
+        &self,
+        kind: RowKind,
+        cutoff: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<RecordId>, StoreError> {
+        let rows = self
+            .fetch(
+                "SELECT r.id FROM rows r
+             WHERE r.kind = $1 AND r.closed_key < $2
+               AND NOT EXISTS (SELECT 1 FROM holds h WHERE h.record_id = r.id)
+             ORDER BY r.closed_key, r.sort_key LIMIT $3",
+                &[&kind.as_str(), &time_key(cutoff), &i64::from(limit)],
+            )
+            .await?;
+        ids(rows)
+    }
+
+    async fn delete(&self, record: &RecordId) -> Result<(), StoreError> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(backend)?;
+        check_no_hold(&tx, record).await?;
+        let id = record.to_string();
+        for sql in [
+            "DELETE FROM events WHERE record_id = $1",
+            "DELETE FROM streams WHERE record_id = $1",
+            "DELETE FROM outbox WHERE record_id = $1",
+        ] {
+            execute(&tx, sql, &[&id]).await?;
+        }
+        delete_row(&tx, &id).await?;
+        tx.commit().await.map_err(backend)
+    }
+
+    async fn place_hold(&self, hold: LegalHold) -> Result<(), StoreError> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(backend)?;
+        let id = hold.record.to_string();
+        if !locked_exists(&tx, &id).await? {
+            return Err(StoreError::NotFound(hold.record));
+        }
+        execute(
+            &tx,
+            "INSERT INTO holds (record_id, hold_json) VALUES ($1, $2)
+             ON CONFLICT (record_id) DO UPDATE SET hold_json = excluded.hold_json",
+            &[&id, &to_json(&hold)?],
+        )
+        .await?;
+        tx.commit().await.map_err(backend)
+    }
+
+    async fn release_hold(&self, record: &RecordId) -> Result<(), StoreError> {
+        let client = self.client().await?;
+        execute(&client, "DELETE FROM holds WHERE record_id = $1", &[&record.to_string()])
+            .await
+            .map(|_| ())
+    }
+
+    async fn hold(&self, record: &RecordId) -> Result<Option<LegalHold>, StoreError> {
+        let rows = self
+            .fetch("SELECT hold_json FROM holds WHERE record_id = $1", &[&record.to_string()])
+            .await?;
+        rows.first().map(|row| from_json(row.get(0))).transpose()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_prefixes_of_every_word_are_lexemes_of_their_own() {
+        let terms = ["ws".to_owned(), "siân".to_owned(), "a".to_owned()];
+        assert_eq!(
+            lexemes(&terms),
+            ["^a", "^s", "^si", "^siâ", "^w", "^ws", "a", "siân", "ws"].map(String::from)
+        );
+    }
+}

@@ -1,0 +1,813 @@
+//! `desk-sqlite`: the desk's storage in one SQLite file, the default for a single desk process.
+//!
+//! [`SqliteStore::open`] opens (or creates) the file, applies the schema migrations (refusing a
+//! database written by a newer desk with [`StoreError::NewerSchema`]) and sets it up:
+//!
+//! - **WAL journal, `synchronous = NORMAL`**: a commit is durable against a crash of the
+//!   process (nothing committed is lost); after a power cut or an operating-system crash the
+//!   last commits may be rolled back, never half-applied. Readers never block the writer.
+//! - **One writer connection**, used by one task at a time, and two reader connections. Every
+//!   write is an `IMMEDIATE` transaction that reads the versions it checks under the write
+//!   lock, so commits to a record are serialisable, also across processes sharing the file
+//!   (a five-second busy timeout makes them wait for each other rather than fail).
+//! - **Never blocks the async runtime**: each operation runs on Tokio's blocking pool
+//!   (`spawn_blocking`), so the store must be used inside a Tokio runtime.
+//!
+//! SQLite is compiled in (`rusqlite`'s `bundled` feature, with FTS5): no system library is
+//! needed. The tables are those of [`desk_sql`]; [`schema`] has the DDL and the indexes.
+//! Query pages use keyset pagination, never `OFFSET`.
+
+pub mod schema;
+
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use desk::contract::{self, time_key};
+use desk::store::{
+    Commit, DeadLetter, Delivery, EventRecord, LegalHold, OutboxItem, OutboxMessage, Page, Query,
+    RecordRow, Redaction, RowKind, Store, StoreError, StoredEvent,
+};
+use desk_core::Timestamp;
+use desk_core::id::{PersonId, RecordId, RecordKind, Reference};
+use desk_sql::{
+    Dialect, ROWS_COLUMNS, ROWS_UPDATE, RowColumns, SearchScope, Statement, Value, from_json,
+    to_i64, to_json, to_u64,
+};
+use rusqlite::{
+    Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior, params,
+};
+
+/// How many reader connections a file store keeps beside the writer.
+const READERS: usize = 2;
+
+/// How long a connection waits for another process's write lock before failing.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A desk store in a SQLite database. Clones share the connections.
+#[derive(Clone)]
+pub struct SqliteStore {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore").field("readers", &self.inner.readers.len()).finish()
+    }
+}
+
+struct Inner {
+    writer: Mutex<Connection>,
+    readers: Vec<Mutex<Connection>>,
+    next_reader: AtomicUsize,
+}
+
+/// Wraps a driver error.
+pub(crate) fn backend(error: rusqlite::Error) -> StoreError {
+    StoreError::backend(error)
+}
+
+impl SqliteStore {
+    /// Opens the database file at `path`, creating it if needed, and migrates it.
+    pub async fn open(path: impl AsRef<Path>) -> Result<SqliteStore, StoreError> {
+        let path = path.as_ref().to_owned();
+        blocking(move || {
+            let mut writer = Connection::open(&path).map_err(backend)?;
+            configure(&writer)?;
+            writer.pragma_update(None, "journal_mode", "WAL").map_err(backend)?;
+            schema::migrate(&mut writer)?;
+            let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+            let readers = (0..READERS)
+                .map(|_| {
+                    let reader = Connection::open_with_flags(&path, flags).map_err(backend)?;
+                    configure(&reader)?;
+                    Ok(Mutex::new(reader))
+                })
+                .collect::<Result<Vec<_>, StoreError>>()?;
+            Ok(SqliteStore::from_connections(writer, readers))
+        })
+        .await
+    }
+
+    /// A private database in memory, gone when the last clone is dropped (for tests).
+    pub async fn in_memory() -> Result<SqliteStore, StoreError> {
+        blocking(|| {
+            let mut writer = Connection::open_in_memory().map_err(backend)?;
+            configure(&writer)?;
+            schema::migrate(&mut writer)?;
+            Ok(SqliteStore::from_connections(writer, Vec::new()))
+        })
+        .await
+    }
+
+    fn from_connections(writer: Connection, readers: Vec<Mutex<Connection>>) -> SqliteStore {
+        SqliteStore {
+            inner: Arc::new(Inner {
+                writer: Mutex::new(writer),
+                readers,
+                next_reader: AtomicUsize::new(0),
+            }),
+        }
+    }
+
+    /// Runs `work` in an `IMMEDIATE` transaction on the writer; commits if it succeeds.
+    async fn write<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&Transaction<'_>) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let inner = Arc::clone(&self.inner);
+        blocking(move || {
+            let mut connection = inner.writer.lock().unwrap_or_else(PoisonError::into_inner);
+            let tx = connection
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(backend)?;
+            let result = work(&tx)?;
+            tx.commit().map_err(backend)?;
+            Ok(result)
+        })
+        .await
+    }
+
+    /// Runs `work` on a reader (the writer for an in-memory database).
+    async fn read<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let inner = Arc::clone(&self.inner);
+        blocking(move || {
+            let connection = if inner.readers.is_empty() {
+                &inner.writer
+            } else {
+                let n = inner.next_reader.fetch_add(1, Ordering::Relaxed) % inner.readers.len();
+                &inner.readers[n]
+            };
+            let connection = connection.lock().unwrap_or_else(PoisonError::into_inner);
+            work(&connection)
+        })
+        .await
+    }
+}
+
+/// Runs blocking database work on Tokio's blocking pool.
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
+) -> Result<T, StoreError> {
+    tokio::task::spawn_blocking(work).await.map_err(StoreError::backend)?
+}
+
+fn configure(connection: &Connection) -> Result<(), StoreError> {
+    connection.busy_timeout(BUSY_TIMEOUT).map_err(backend)?;
+    connection.pragma_update(None, "synchronous", "NORMAL").map_err(backend)?;
+    connection.pragma_update(None, "cache_size", -32_000).map_err(backend)?;
+    Ok(())
+}
+
+/// SQLite's flavour of the shared query SQL.
+struct Sqlite;
+
+impl Dialect for Sqlite {
+    fn placeholder(&self, n: usize) -> String {
+        format!("?{n}")
+    }
+
+    fn boolean(&self, value: bool) -> &'static str {
+        if value { "1" } else { "0" }
+    }
+
+    fn key(&self) -> &'static str {
+        "rowid"
+    }
+
+    fn matches_terms(
+        &self,
+        terms: &[String],
+        scope: SearchScope,
+        statement: &mut Statement,
+    ) -> String {
+        // Terms are letters and digits only, so quoting them needs no escapes; `*` makes
+        // each a prefix query.
+        let prefixes: Vec<String> = terms.iter().map(|term| format!("\"{term}\"*")).collect();
+        let placeholder = statement.bind(self, Value::Text(prefixes.join(" ")));
+        let table = match scope {
+            SearchScope::All => "row_search",
+            SearchScope::Open => "row_search_open",
+        };
+        format!("r.rowid IN (SELECT rowid FROM {table} WHERE {table} MATCH {placeholder})")
+    }
+}
+
+fn sql_params(params: Vec<Value>) -> Vec<rusqlite::types::Value> {
+    params
+        .into_iter()
+        .map(|value| match value {
+            Value::Int(n) => rusqlite::types::Value::Integer(n),
+            Value::Text(text) => rusqlite::types::Value::Text(text),
+        })
+        .collect()
+}
+
+fn record_id(text: &str) -> Result<RecordId, StoreError> {
+    text.parse().map_err(|error| StoreError::Corrupt(format!("record id `{text}`: {error}")))
+}
+
+fn version(tx: &Connection, record: &str) -> Result<u64, StoreError> {
+    let version: Option<i64> = tx
+        .query_row("SELECT version FROM streams WHERE record_id = ?1", [record], |row| row.get(0))
+        .optional()
+        .map_err(backend)?;
+    to_u64(version.unwrap_or(0))
+}
+
+fn exists(tx: &Connection, record: &str) -> Result<bool, StoreError> {
+    tx.query_row(
+        "SELECT EXISTS (SELECT 1 FROM streams WHERE record_id = ?1)
+             OR EXISTS (SELECT 1 FROM rows WHERE id = ?1)",
+        [record],
+        |row| row.get(0),
+    )
+    .map_err(backend)
+}
+
+/// Refuses a record under hold ([`StoreError::OnHold`]) or unknown ([`StoreError::NotFound`]).
+fn check_no_hold(tx: &Connection, record: &RecordId) -> Result<(), StoreError> {
+    let id = record.to_string();
+    let held: bool = tx
+        .query_row("SELECT EXISTS (SELECT 1 FROM holds WHERE record_id = ?1)", [&id], |row| {
+            row.get(0)
+        })
+        .map_err(backend)?;
+    if held {
+        return Err(StoreError::OnHold(record.clone()));
+    }
+    if !exists(tx, &id)? {
+        return Err(StoreError::NotFound(record.clone()));
+    }
+    Ok(())
+}
+
+fn write_row(tx: &Connection, row: &RecordRow) -> Result<(), StoreError> {
+    let c = RowColumns::of(row)?;
+    let rowid: i64 = tx
+        .prepare_cached(&format!(
+            "INSERT INTO rows ({ROWS_COLUMNS})
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
+                 ?18)
+             ON CONFLICT (id) DO UPDATE SET {ROWS_UPDATE}
+             RETURNING rowid"
+        ))
+        .map_err(backend)?
+        .query_row(
+            params![
+                c.id,
+                c.sort_key,
+                c.kind,
+                c.version,
+                c.status,
+                c.open,
+                c.team,
+                c.tier,
+                c.agent,
+                c.requester,
+                c.prio_rank,
+                c.due_key,
+                c.warned,
+                c.breached,
+                c.created_key,
+                c.updated_key,
+                c.closed_key,
+                c.wake_key
+            ],
+            |row| row.get(0),
+        )
+        .map_err(backend)?;
+    tx.prepare_cached(
+        "INSERT INTO row_bodies (rowid, row_json) VALUES (?1, ?2)
+         ON CONFLICT (rowid) DO UPDATE SET row_json = excluded.row_json",
+    )
+    .map_err(backend)?
+    .execute((rowid, &c.row_json))
+    .map_err(backend)?;
+    unindex(tx, rowid)?;
+    let terms = c.terms.join(" ");
+    let tables: &[&str] = if c.open { &["row_search", "row_search_open"] } else { &["row_search"] };
+    for table in tables {
+        tx.prepare_cached(&format!("INSERT INTO {table} (rowid, terms) VALUES (?1, ?2)"))
+            .map_err(backend)?
+            .execute((rowid, &terms))
+            .map_err(backend)?;
+    }
+    for (table, column, values) in [("row_people", "person", &c.people), ("row_cis", "ci", &c.cis)]
+    {
+        tx.prepare_cached(&format!("DELETE FROM {table} WHERE record_id = ?1"))
+            .map_err(backend)?
+            .execute([&c.id])
+            .map_err(backend)?;
+        let mut insert = tx
+            .prepare_cached(&format!("INSERT INTO {table} ({column}, record_id) VALUES (?1, ?2)"))
+            .map_err(backend)?;
+        for value in values {
+            insert.execute([value, &c.id]).map_err(backend)?;
+        }
+    }
+    Ok(())
+}
+
+/// Removes a row's words from the search indexes.
+fn unindex(tx: &Connection, rowid: i64) -> Result<(), StoreError> {
+    for table in ["row_search", "row_search_open"] {
+        tx.prepare_cached(&format!("DELETE FROM {table} WHERE rowid = ?1"))
+            .map_err(backend)?
+            .execute([rowid])
+            .map_err(backend)?;
+    }
+    Ok(())
+}
+
+fn delete_row(tx: &Connection, record: &str) -> Result<(), StoreError> {
+    let rowid: Option<i64> = tx
+        .query_row("DELETE FROM rows WHERE id = ?1 RETURNING rowid", [record], |row| row.get(0))
+        .optional()
+        .map_err(backend)?;
+    if let Some(rowid) = rowid {
+        tx.execute("DELETE FROM row_bodies WHERE rowid = ?1", [rowid]).map_err(backend)?;
+        unindex(tx, rowid)?;
+    }
+    for sql in
+        ["DELETE FROM row_people WHERE record_id = ?1", "DELETE FROM row_cis WHERE record_id = ?1"]
+    {
+        tx.execute(sql, [record]).map_err(backend)?;
+    }
+    Ok(())
+}
+
+fn commit(tx: &Transaction<'_>, commit: Commit) -> Result<(), StoreError> {
+    for append in &commit.appends {
+        let record = append.record.to_string();
+        let actual = version(tx, &record)?;
+        if actual != append.expected_version {
+            return Err(StoreError::Conflict {
+                record: append.record.clone(),
+                expected: append.expected_version,
+                actual,
+            });
+        }
+        if append.events.is_empty() {
+            continue;
+        }
+        let mut insert = tx
+            .prepare_cached("INSERT INTO events (record_id, seq, event_json) VALUES (?1, ?2, ?3)")
+            .map_err(backend)?;
+        for event in &append.events {
+            insert.execute((&record, to_i64(event.seq)?, to_json(event)?)).map_err(backend)?;
+        }
+        let new_version = to_i64(append.expected_version + append.events.len() as u64)?;
+        tx.prepare_cached(
+            "INSERT INTO streams (record_id, version) VALUES (?1, ?2)
+             ON CONFLICT (record_id) DO UPDATE SET version = excluded.version",
+        )
+        .map_err(backend)?
+        .execute((&record, new_version))
+        .map_err(backend)?;
+    }
+    for row in &commit.rows {
+        write_row(tx, row)?;
+    }
+    let mut enqueue = tx
+        .prepare_cached(
+            "INSERT INTO outbox (key, record_id, message_json, state) VALUES (?1, ?2, ?3, 'waiting')
+             ON CONFLICT (key) DO NOTHING",
+        )
+        .map_err(backend)?;
+    for message in &commit.outbox {
+        enqueue
+            .execute((&message.key, message.record.to_string(), to_json(message)?))
+            .map_err(backend)?;
+    }
+    Ok(())
+}
+
+fn redact(tx: &Transaction<'_>, redaction: Redaction) -> Result<(), StoreError> {
+    let record = redaction.record.to_string();
+    check_no_hold(tx, &redaction.record)?;
+    contract::check_redaction_version(&redaction, version(tx, &record)?)?;
+    let target = redaction.rename.as_ref().map_or_else(|| record.clone(), ToString::to_string);
+    if target != record && exists(tx, &target)? {
+        return Err(StoreError::Invalid(format!(
+            "{record} cannot be renamed to {target}, which exists"
+        )));
+    }
+    let events: Vec<(i64, String)> = {
+        let mut select = tx
+            .prepare("SELECT seq, event_json FROM events WHERE record_id = ?1")
+            .map_err(backend)?;
+        let rows = select.query_map([&record], |row| Ok((row.get(0)?, row.get(1)?)));
+        rows.map_err(backend)?.collect::<Result<_, _>>().map_err(backend)?
+    };
+    let mut update = tx
+        .prepare(
+            "UPDATE events SET record_id = ?1, event_json = ?2 WHERE record_id = ?3 AND seq = ?4",
+        )
+        .map_err(backend)?;
+    for (seq, json) in events {
+        let mut event: EventRecord = from_json(&json)?;
+        if contract::redact_event(&mut event, &redaction) {
+            update.execute((&target, to_json(&event)?, &record, seq)).map_err(backend)?;
+        }
+    }
+    tx.execute("UPDATE streams SET record_id = ?1 WHERE record_id = ?2", [&target, &record])
+        .map_err(backend)?;
+    delete_row(tx, &record)?;
+    write_row(tx, &redaction.row)
+}
+
+fn read_rows(connection: &Connection, statement: Statement) -> Result<Vec<RecordRow>, StoreError> {
+    let mut select = connection.prepare_cached(&statement.sql).map_err(backend)?;
+    let rows = select
+        .query_map(rusqlite::params_from_iter(sql_params(statement.params)), |row| {
+            row.get::<_, String>(0)
+        })
+        .map_err(backend)?;
+    rows.map(|json| from_json(&json.map_err(backend)?)).collect()
+}
+
+fn read_events(
+    connection: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+) -> Result<Vec<StoredEvent>, StoreError> {
+    let mut select = connection.prepare_cached(sql).map_err(backend)?;
+    let rows = select
+        .query_map(params, |row| Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?)))
+        .map_err(backend)?;
+    rows.map(|row| {
+        let (position, json) = row.map_err(backend)?;
+        desk_sql::stored_event(position, &json)
+    })
+    .collect()
+}
+
+fn read_ids(
+    connection: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+) -> Result<Vec<RecordId>, StoreError> {
+    let mut select = connection.prepare_cached(sql).map_err(backend)?;
+    let rows = select.query_map(params, |row| row.get::<_, String>(0)).map_err(backend)?;
+    rows.map(|id| record_id(&id.map_err(backend)?)).collect()
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn allocate(&self, kind: RecordKind) -> Result<Reference, StoreError> {
+        self.write(move |tx| {
+            let last: i64 = tx
+                .query_row(
+                    "INSERT INTO allocations (kind, last) VALUES (?1, 1)
+                     ON CONFLICT (kind) DO UPDATE SET last = last + 1 RETURNING last",
+                    [kind.prefix()],
+                    |row| row.get(0),
+                )
+                .map_err(backend)?;
+            u32::try_from(last)
+                .ok()
+                .and_then(std::num::NonZeroU32::new)
+                .map(|number| Reference::new(kind, number))
+                .ok_or_else(|| {
+                    StoreError::Invalid(format!("no {} references are left", kind.noun()))
+                })
+        })
+        .await
+    }
+
+    async fn history(&self, record: &RecordId) -> Result<Vec<StoredEvent>, StoreError> {
+        let record = record.to_string();
+        self.read(move |connection| {
+            read_events(
+                connection,
+                "SELECT position, event_json FROM events WHERE record_id = ?1 ORDER BY seq",
+                [record],
+            )
+        })
+        .await
+    }
+
+    async fn commit(&self, batch: Commit) -> Result<(), StoreError> {
+        contract::check_commit(&batch)?;
+        self.write(move |tx| commit(tx, batch)).await
+    }
+
+    async fn row(&self, record: &RecordId) -> Result<Option<RecordRow>, StoreError> {
+        let record = record.to_string();
+        self.read(move |connection| {
+            let json: Option<String> = connection
+                .prepare_cached(
+                    "SELECT b.row_json FROM rows r JOIN row_bodies b ON b.rowid = r.rowid
+                     WHERE r.id = ?1",
+                )
+                .map_err(backend)?
+                .query_row([record], |row| row.get(0))
+                .optional()
+                .map_err(backend)?;
+            json.map(|json| from_json(&json)).transpose()
+        })
+        .await
+    }
+
+    async fn query(&self, query: &Query) -> Result<Page, StoreError> {
+        let statement = desk_sql::select_page(&Sqlite, query)?;
+        let query = query.clone();
+        self.read(move |connection| {
+            let rows = read_rows(connection, statement)?;
+            Ok(desk_sql::page_from(&query, rows))
+        })
+        .await
+    }
+
+    async fn events_after(
+        &self,
+        position: u64,
+        limit: u32,
+    ) -> Result<Vec<StoredEvent>, StoreError> {
+        let position = to_i64(position)?;
+        self.read(move |connection| {
+            read_events(
+                connection,
+                "SELECT position, event_json FROM events WHERE position > ?1
+                 ORDER BY position LIMIT ?2",
+                (position, limit),
+            )
+        })
+        .await
+    }
+
+    async fn next_wake(&self) -> Result<Option<Timestamp>, StoreError> {
+        self.read(|connection| {
+            let rows = read_rows(
+                connection,
+                Statement {
+                    sql: "SELECT b.row_json FROM rows r JOIN row_bodies b ON b.rowid = r.rowid
+                          WHERE r.wake_key IS NOT NULL ORDER BY r.wake_key, r.sort_key LIMIT 1"
+                        .to_owned(),
+                    params: Vec::new(),
+                },
+            )?;
+            Ok(rows.into_iter().next().and_then(|row| row.wake_at))
+        })
+        .await
+    }
+
+    async fn due(&self, now: Timestamp, limit: u32) -> Result<Vec<RecordId>, StoreError> {
+        self.read(move |connection| {
+            read_ids(
+                connection,
+                "SELECT id FROM rows WHERE wake_key <= ?1 ORDER BY wake_key, sort_key LIMIT ?2",
+                (time_key(now), limit),
+            )
+        })
+        .await
+    }
+
+    async fn claim_outbox(
+        &self,
+        now: Timestamp,
+        lease_until: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<OutboxItem>, StoreError> {
+        self.write(move |tx| {
+            let claimed: Vec<(i64, String, i64)> = {
+                let mut select = tx
+                    .prepare_cached(
+                        "SELECT seq, message_json, attempts + 1 FROM outbox
+                         WHERE state = 'waiting' AND (ready_key IS NULL OR ready_key <= ?1)
+                           AND (lease_key IS NULL OR lease_key <= ?1)
+                         ORDER BY seq LIMIT ?2",
+                    )
+                    .map_err(backend)?;
+                let rows = select
+                    .query_map((time_key(now), limit), |row| {
+                        Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+                    })
+                    .map_err(backend)?;
+                rows.collect::<Result<_, _>>().map_err(backend)?
+            };
+            let mut lease = tx
+                .prepare_cached(
+                    "UPDATE outbox SET attempts = attempts + 1, lease_key = ?1 WHERE seq = ?2",
+                )
+                .map_err(backend)?;
+            claimed
+                .into_iter()
+                .map(|(seq, json, attempts)| {
+                    lease.execute((time_key(lease_until), seq)).map_err(backend)?;
+                    let message: OutboxMessage = from_json(&json)?;
+                    let attempts = u32::try_from(attempts)
+                        .map_err(|_| StoreError::Corrupt(format!("{attempts} attempts")))?;
+                    Ok(OutboxItem { message, attempts })
+                })
+                .collect()
+        })
+        .await
+    }
+
+    async fn settle_outbox(
+        &self,
+        key: &str,
+        delivery: Delivery,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        let key = key.to_owned();
+        self.write(move |tx| {
+            match delivery {
+                Delivery::Delivered => tx.execute(
+                    "UPDATE outbox SET state = 'delivered', lease_key = NULL
+                     WHERE key = ?1 AND state = 'waiting'",
+                    [&key],
+                ),
+                Delivery::Retry { error, retry_at } => tx.execute(
+                    "UPDATE outbox SET ready_key = ?2, lease_key = NULL, error = ?3
+                     WHERE key = ?1 AND state = 'waiting'",
+                    (&key, time_key(retry_at), error),
+                ),
+                Delivery::Dead { error } => tx.execute(
+                    "UPDATE outbox SET state = 'dead', lease_key = NULL, error = ?2,
+                         dead_key = ?3, dead_at = ?4
+                     WHERE key = ?1 AND state = 'waiting'",
+                    (&key, error, time_key(now), to_json(&now)?),
+                ),
+            }
+            .map_err(backend)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn dead_letters(&self, limit: u32) -> Result<Vec<DeadLetter>, StoreError> {
+        self.read(move |connection| {
+            let mut select = connection
+                .prepare_cached(
+                    "SELECT message_json, attempts, error, dead_at FROM outbox
+                     WHERE state = 'dead' ORDER BY dead_key, seq LIMIT ?1",
+                )
+                .map_err(backend)?;
+            let rows = select
+                .query_map([limit], |row| {
+                    Ok((
+                        row.get::<_, String>(0)?,
+                        row.get::<_, u32>(1)?,
+                        row.get::<_, String>(2)?,
+                        row.get::<_, String>(3)?,
+                    ))
+                })
+                .map_err(backend)?;
+            rows.map(|row| {
+                let (message, attempts, error, dead_at) = row.map_err(backend)?;
+                Ok(DeadLetter {
+                    message: from_json(&message)?,
+                    attempts,
+                    error,
+                    dead_at: from_json(&dead_at)?,
+                })
+            })
+            .collect()
+        })
+        .await
+    }
+
+    async fn mentioning(&self, person: &PersonId) -> Result<Vec<RecordId>, StoreError> {
+        let person = person.to_string();
+        self.read(move |connection| {
+            read_ids(
+                connection,
+                "SELECT r.id FROM row_people p JOIN rows r ON r.id = p.record_id
+                 WHERE p.person = ?1 ORDER BY r.sort_key",
+                [person],
+            )
+        })
+        .await
+    }
+
+    async fn redact(&self, redaction: Redaction) -> Result<(), StoreError> {
+        contract::check_redaction(&redaction)?;
+        self.write(move |tx| redact(tx, redaction)).await
+    }
+
+    async fn closed_before(
+        &self,
+        kind: RowKind,
+        cutoff: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<RecordId>, StoreError> {
+        self.read(move |connection| {
+            read_ids(
+                connection,
+                "SELECT r.id FROM rows r
+                 WHERE r.kind = ?1 AND r.closed_key < ?2
+                   AND NOT EXISTS (SELECT 1 FROM holds h WHERE h.record_id = r.id)
+                 ORDER BY r.closed_key, r.sort_key LIMIT ?3",
+                (kind.as_str(), time_key(cutoff), limit),
+            )
+        })
+        .await
+    }
+
+    async fn delete(&self, record: &RecordId) -> Result<(), StoreError> {
+        let record = record.clone();
+        self.write(move |tx| {
+            check_no_hold(tx, &record)?;
+            let id = record.to_string();
+            for sql in [
+                "DELETE FROM events WHERE record_id = ?1",
+                "DELETE FROM streams WHERE record_id = ?1",
+                "DELETE FROM outbox WHERE record_id = ?1",
+            ] {
+                tx.execute(sql, [&id]).map_err(backend)?;
+            }
+            delete_row(tx, &id)
+        })
+        .await
+    }
+
+    async fn place_hold(&self, hold: LegalHold) -> Result<(), StoreError> {
+        self.write(move |tx| {
+            let id = hold.record.to_string();
+            if !exists(tx, &id)? {
+                return Err(StoreError::NotFound(hold.record));
+            }
+            tx.execute(
+                "INSERT INTO holds (record_id, hold_json) VALUES (?1, ?2)
+                 ON CONFLICT (record_id) DO UPDATE SET hold_json = excluded.hold_json",
+                (&id, to_json(&hold)?),
+            )
+            .map_err(backend)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn release_hold(&self, record: &RecordId) -> Result<(), StoreError> {
+        let id = record.to_string();
+        self.write(move |tx| {
+            tx.execute("DELETE FROM holds WHERE record_id = ?1", [id]).map_err(backend)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn hold(&self, record: &RecordId) -> Result<Option<LegalHold>, StoreError> {
+        let id = record.to_string();
+        self.read(move |connection| {
+            let json: Option<String> = connection
+                .query_row("SELECT hold_json FROM holds WHERE record_id = ?1", [id], |row| {
+                    row.get(0)
+                })
+                .optional()
+                .map_err(backend)?;
+            json.map(|json| from_json(&json)).transpose()
+        })
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use desk::store::{Append, Filter};
+    use desk_core::id::IncidentRef;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn an_in_memory_database_works_like_a_file() {
+        let store = SqliteStore::in_memory().await.unwrap();
+        let reference = store.allocate(RecordKind::Incident).await.unwrap();
+        assert_eq!(reference, IncidentRef::from_number(1).unwrap().reference());
+        let record = RecordId::Ref(reference);
+        let row: RecordRow = from_json(&format!(
+            r#"{{"id": "{record}", "kind": "incident", "version": 0, "status": "new",
+                "open": true, "title": "Outlook keeps asking for a password", "body": "",
+                "team": null, "tier": null, "agent": null, "priority": "P2", "requester": null,
+                "people": [], "cis": [], "created_at": "2026-01-05T09:00:00Z",
+                "updated_at": "2026-01-05T09:00:00Z", "closed_at": null,
+                "sla": {{"due_at": null, "warning_at": null, "warned": false, "breached_at": null}},
+                "wake_at": null, "state": {{}}}}"#
+        ))
+        .unwrap();
+        let commit = Commit {
+            appends: vec![Append { record: record.clone(), expected_version: 0, events: vec![] }],
+            rows: vec![row.clone()],
+            outbox: vec![],
+        };
+        store.commit(commit).await.unwrap();
+        let found = store
+            .query(&Query {
+                filter: Filter { text: Some("outl pass".into()), ..Filter::default() },
+                limit: 10,
+                ..Query::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(found.rows, [row]);
+        assert_eq!(store.clone().row(&record).await.unwrap().map(|r| r.id), Some(record));
+    }
+}
