@@ -427,6 +427,15 @@ impl Reading {
         if self >= earlier { self.0.minus(earlier.0).to_delta() } else { -earlier.since(self) }
     }
 
+    /// The business time from `earlier` to this reading in nanoseconds, the same as
+    /// [`since`](Reading::since) but without going through [`TimeDelta`]; `None` if it does
+    /// not fit.
+    pub(crate) fn nanos_since(self, earlier: Reading) -> Option<i64> {
+        let secs = self.0.secs.checked_sub(earlier.0.secs)?;
+        let nanos = i64::from(self.0.nanos) - i64::from(earlier.0.nanos);
+        secs.checked_mul(1_000_000_000)?.checked_add(nanos)
+    }
+
     /// The reading `delta` of business time later; `None` for a negative `delta`.
     pub fn after(self, delta: TimeDelta) -> Option<Reading> {
         Exact::amount(delta).map(|delta| Reading(self.0.plus(delta)))

@@ -71,10 +71,11 @@ impl Meter<'_> {
 
     /// Business time from `from` (whose reading was `reading`) to `to`.
     fn elapsed(&mut self, from: Timestamp, reading: Option<Reading>, to: Timestamp) -> Nanos {
-        nanos(match (reading, self.read(to)) {
-            (Some(from), Some(to)) => to.since(from),
-            _ => self.calendar.elapsed(from, to),
-        })
+        match (reading, self.read(to)) {
+            (Some(from), Some(to)) => to.nanos_since(from),
+            _ => None,
+        }
+        .unwrap_or_else(|| nanos(self.calendar.elapsed(from, to)))
     }
 
     /// When `amount` (more than zero) of business time from `from` (read `reading`) is used up.
@@ -208,6 +209,9 @@ struct Run {
     /// The first threshold not yet passed in this cycle: a warning's slot, the number of
     /// warnings for the breach, one more when all have passed.
     next: usize,
+    /// The business time at which threshold `next` passes (kept by [`Run::aim`]), or
+    /// `Nanos::MAX` once all have.
+    next_at: Nanos,
     /// When each warning threshold below `next` passed in this cycle.
     warned: [Passage; MAX_WARNINGS],
     breached_at: Option<Passage>,
@@ -256,9 +260,10 @@ pub(super) struct Engine<'p> {
     compiled: &'p Compiled,
     meters: Vec<Meter<'p>>,
     runs: Vec<Run>,
-    /// The clocks (as bits) not started yet, and those active.
+    /// The clocks (as bits) not started yet, those active, and those counting.
     not_started: u64,
     active: u64,
+    counting: u64,
     /// The marks recorded in the history, by clock index.
     marks: Vec<(usize, u32, Passed)>,
     record: Option<RecordId>,
@@ -282,6 +287,7 @@ impl<'p> Engine<'p> {
             runs: Vec::with_capacity(compiled.clocks.len()),
             not_started: 0,
             active: 0,
+            counting: 0,
             marks: Vec::new(),
             record: None,
         })
@@ -311,6 +317,7 @@ impl<'p> Engine<'p> {
         self.marks.clear();
         self.runs.clear();
         self.active = 0;
+        self.counting = 0;
         self.not_started = (1u64 << self.compiled.clocks.len()).wrapping_sub(1);
         if self.compiled.clocks.len() >= 64 {
             self.not_started = u64::MAX;
@@ -329,12 +336,17 @@ impl<'p> Engine<'p> {
                 seq: first.seq,
                 event: "logged",
                 next: 0,
+                next_at: Nanos::MAX,
                 warned: [Passage::At(first.at); MAX_WARNINGS],
                 breached_at: None,
                 past_breaches: Vec::new(),
             });
         }
-        self.step(1, Changed::ALL, &facts, first, trace)?;
+        for (run, clock) in self.runs.iter_mut().zip(&self.compiled.clocks) {
+            run.aim(clock);
+        }
+        let candidates = self.candidates(1, Changed::ALL, &facts);
+        self.step(candidates, 1, Changed::ALL, &facts, first, trace)?;
         for pair in history.windows(2) {
             let (before, recorded) = (&pair[0], &pair[1]);
             check_order(&record, before, recorded)?;
@@ -351,7 +363,11 @@ impl<'p> Engine<'p> {
                 changed.target |= refined != facts.refined;
                 facts.refined = refined;
             }
-            self.step(1 << index, changed, &facts, recorded, trace)?;
+            // Most events concern no clock: those are told apart before any call.
+            let candidates = self.candidates(1 << index, changed, &facts);
+            if candidates != 0 {
+                self.step(candidates, 1 << index, changed, &facts, recorded, trace)?;
+            }
         }
         if let Some(last) = history.last()
             && now < last.at
@@ -389,9 +405,34 @@ impl<'p> Engine<'p> {
         })
     }
 
-    /// Applies one event (its bit in the condition masks) to every clock it can concern.
+    /// The clocks an event (its bit in the condition masks) can concern: those whose
+    /// conditions name it; if the status, hold or team changed, those active that start or
+    /// stop counting and those that start by themselves and now may; if the target may have
+    /// changed, those not stopped.
+    #[inline]
+    fn candidates(&self, bit: u32, changed: Changed, facts: &Facts<'_>) -> u64 {
+        let compiled = self.compiled;
+        let mut candidates =
+            compiled.listeners.get(bit.trailing_zeros() as usize).copied().unwrap_or(0);
+        if changed.state {
+            let situation = situation(facts.status, facts.hold).trailing_zeros() as usize;
+            let allowed = compiled.team_allows(facts.team);
+            let counts = compiled.counting.get(situation).copied().unwrap_or(0) & allowed;
+            let in_scope = compiled.in_scope.get(situation).copied().unwrap_or(0) & allowed;
+            candidates |= ((counts ^ self.counting) & self.active)
+                | (self.not_started & compiled.start_in_scope & in_scope);
+        }
+        if changed.target {
+            candidates |= self.active | self.not_started;
+        }
+        candidates
+    }
+
+    /// Applies one event (its bit in the condition masks) to the clocks `candidates` (a mask,
+    /// from [`Engine::candidates`]).
     fn step(
         &mut self,
+        mut candidates: u64,
         bit: u32,
         changed: Changed,
         facts: &Facts<'_>,
@@ -399,20 +440,6 @@ impl<'p> Engine<'p> {
         trace: &mut impl Trace,
     ) -> Result<(), SlaError> {
         let compiled: &'p Compiled = self.compiled;
-        // The clocks this event can concern: those whose conditions name it; if the status,
-        // hold or team changed, those active and those that start by themselves; if the target
-        // may have changed, those not stopped.
-        let mut candidates =
-            compiled.listeners.get(bit.trailing_zeros() as usize).copied().unwrap_or(0);
-        if changed.state {
-            candidates |= self.active | (self.not_started & compiled.start_in_scope);
-        }
-        if changed.target {
-            candidates |= self.active | self.not_started;
-        }
-        if candidates == 0 {
-            return Ok(());
-        }
         let at = recorded.at;
         let now_in = situation(facts.status, facts.hold);
         while candidates != 0 {
@@ -467,6 +494,7 @@ impl<'p> Engine<'p> {
                 choice = choose(self.policy, index, clock, facts)?;
                 if phase == Phase::NotStarted {
                     run.choice = choice;
+                    run.aim(clock);
                 } else if !new_cycle && choice != run.choice {
                     let restart = clock.on_priority_change == OnPriorityChange::Restart;
                     if restart && choice.priority != run.choice.priority {
@@ -497,12 +525,19 @@ impl<'p> Engine<'p> {
             let bit_of = 1u64 << index;
             self.not_started &= !bit_of;
             self.active &= !bit_of;
+            self.counting &= !bit_of;
             match phase {
                 Phase::NotStarted => self.not_started |= bit_of,
                 Phase::Active => self.active |= bit_of,
                 Phase::Stopped | Phase::Cancelled => {}
             }
-            run.choice = choice;
+            if mode == Mode::Counting {
+                self.counting |= bit_of;
+            }
+            if new_cycle || choice != run.choice {
+                run.choice = choice;
+                run.aim(clock);
+            }
             run.phase = phase;
             run.mode = mode;
             run.since = at;
@@ -556,7 +591,7 @@ impl<'p> Engine<'p> {
             let warnings = clock
                 .warn
                 .iter()
-                .zip(run.warned)
+                .zip(&run.warned)
                 .take(run.next)
                 .filter_map(|(threshold, passage)| {
                     let at = passage.instant(meters)?;
@@ -615,34 +650,45 @@ impl<'p> Engine<'p> {
 }
 
 /// Refuses a history whose next event is of another record, out of sequence or earlier.
+#[inline(always)]
 fn check_order(
     record: &RecordId,
     before: &Recorded<Event>,
     recorded: &Recorded<Event>,
 ) -> Result<(), SlaError> {
+    let in_order = before.seq.checked_add(1) == Some(recorded.seq) && recorded.at >= before.at;
+    if in_order && recorded.record == *record {
+        Ok(())
+    } else {
+        Err(disorder(record, before, recorded))
+    }
+}
+
+/// What is wrong with a history whose next event [`check_order`] refused. Kept out of line:
+/// the fold's loop should carry only the comparisons.
+#[cold]
+#[inline(never)]
+fn disorder(record: &RecordId, before: &Recorded<Event>, recorded: &Recorded<Event>) -> SlaError {
     if recorded.record != *record {
-        return Err(SlaError::MixedRecords {
+        return SlaError::MixedRecords {
             record: record.clone(),
             other: recorded.record.clone(),
             seq: recorded.seq,
-        });
+        };
     }
     if before.seq.checked_add(1) != Some(recorded.seq) {
-        return Err(SlaError::SeqGap {
+        return SlaError::SeqGap {
             record: record.clone(),
             previous: before.seq,
             found: recorded.seq,
-        });
+        };
     }
-    if recorded.at < before.at {
-        return Err(SlaError::TimeWentBack {
-            record: record.clone(),
-            seq: recorded.seq,
-            at: recorded.at,
-            previous: before.at,
-        });
+    SlaError::TimeWentBack {
+        record: record.clone(),
+        seq: recorded.seq,
+        at: recorded.at,
+        previous: before.at,
     }
-    Ok(())
 }
 
 /// The target clock `index` gets for the incident as it is.
@@ -704,8 +750,29 @@ impl Run {
         };
         trace.segment(index, &self.segment(to, counted));
         if self.mode == Mode::Counting {
-            self.pass(clock, meters, counted, End::Closed(to));
-            self.elapsed = self.elapsed.saturating_add(counted);
+            // Mostly no threshold comes due inside an interval: said without the full pass.
+            let before = self.elapsed;
+            if counted < 0 || self.next_at <= before.saturating_add(counted) {
+                self.pass(clock, meters, counted, End::Closed(to));
+            }
+            self.elapsed = before.saturating_add(counted);
+        }
+    }
+
+    /// Keeps `next_at` in step with `next` and the target.
+    #[inline]
+    fn aim(&mut self, clock: &CompiledClock) {
+        self.next_at = self.next_amount(clock).unwrap_or(Nanos::MAX);
+    }
+
+    /// The business time at which the next threshold of this cycle passes; `None` once the
+    /// target has.
+    #[inline]
+    fn next_amount(&self, clock: &CompiledClock) -> Option<Nanos> {
+        let target = self.choice.target;
+        match clock.warn.get(self.next) {
+            Some(threshold) => Some(threshold.of(target)),
+            None => (self.next == clock.warn.len()).then_some(target),
         }
     }
 
@@ -724,12 +791,10 @@ impl Run {
         end: End,
     ) -> Option<(usize, Timestamp)> {
         let before = self.elapsed;
-        let target = self.choice.target;
         let calendar = self.choice.calendar;
         let slots = clock.warn.len();
-        while self.next <= slots {
+        while let Some(amount) = self.next_amount(clock) {
             let slot = self.next;
-            let amount = clock.warn.get(slot).map_or(target, |threshold| threshold.of(target));
             let (passage, passed) = if amount <= before {
                 // Already used up when this interval began (a target change, or a pause at
                 // the very instant): it passes at the interval's first working instant.
@@ -766,6 +831,7 @@ impl Run {
                 None => self.breached_at = Some(passage),
             }
             self.next += 1;
+            self.aim(clock);
         }
         None
     }
@@ -841,6 +907,7 @@ impl<'h> Facts<'h> {
     }
 
     /// Folds `event` in and says what changed.
+    #[inline(always)]
     fn fold(&mut self, event: &'h Event, teams: &[crate::id::TeamId]) -> Changed {
         let before = (self.status, self.hold, self.team);
         let mut changed = Changed::default();

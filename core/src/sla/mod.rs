@@ -86,7 +86,9 @@
 //! The engine folds the history once, keeping a handful of facts (status, hold reason,
 //! priority, category, CI, team, VIP kind), and per clock the phase, the cycle, the target in
 //! force and the business time counted in closed intervals. Only the clocks an event can
-//! concern look at it. The calendar is asked only when a counting interval closes or opens, by
+//! concern look at it: those its conditions name, those whose counting it turns on or off and
+//! those it lets start, found with a few bit operations on masks compiled with the policy (per
+//! incident state, the clocks counting there). The calendar is asked only when a counting interval closes or opens, by
 //! one reading of its meter per instant however many clocks change there
 //! ([`BusinessCalendar::reading`](crate::calendar::BusinessCalendar::reading)); whether a
 //! threshold passed is decided in business time, and turned back into an instant only for the

@@ -228,6 +228,24 @@ pub(super) struct Compiled {
     pub(super) listeners: [u64; 32],
     /// The clocks (as bits) that start by themselves once in scope.
     pub(super) start_in_scope: u64,
+    /// Per situation (by the position of its bit, see [`super::terms::situation`]), the clocks
+    /// (as bits) in scope there, teams left aside.
+    pub(super) in_scope: [u64; 16],
+    /// Per situation, the clocks (as bits) that count there while active, teams left aside.
+    pub(super) counting: [u64; 16],
+    /// The clocks (as bits) confined to no team.
+    pub(super) teamless: u64,
+    /// Per team in `teams`, the clocks (as bits) confined to it.
+    pub(super) by_team: Vec<u64>,
+}
+
+impl Compiled {
+    /// The clocks (as bits) whose team, if they have one, holds the incident: `team` is the
+    /// index into `teams` of the team that does.
+    #[inline]
+    pub(super) fn team_allows(&self, team: Option<usize>) -> u64 {
+        self.teamless | team.and_then(|team| self.by_team.get(team)).copied().unwrap_or(0)
+    }
 }
 
 /// What a priority's target is, for one clock.
@@ -440,6 +458,10 @@ fn compile(definition: &PolicyDefinition) -> Checked<Compiled> {
         refinements: Vec::new(),
         listeners: [0; 32],
         start_in_scope: 0,
+        in_scope: [0; 16],
+        counting: [0; 16],
+        teamless: 0,
+        by_team: Vec::new(),
     };
     for (n, clock) in definition.clocks.iter().enumerate() {
         let at = root.key("clock").index(n);
@@ -454,6 +476,24 @@ fn compile(definition: &PolicyDefinition) -> Checked<Compiled> {
         }
         if compiled_clock.start == Start::InScope {
             compiled.start_in_scope |= 1 << n;
+        }
+        for (situation, (in_scope, counting)) in
+            compiled.in_scope.iter_mut().zip(&mut compiled.counting).enumerate()
+        {
+            let bit = 1u16 << situation;
+            if compiled_clock.run & bit != 0 {
+                *in_scope |= 1 << n;
+                if compiled_clock.pause & bit == 0 {
+                    *counting |= 1 << n;
+                }
+            }
+        }
+        match compiled_clock.team {
+            None => compiled.teamless |= 1 << n,
+            Some(team) => {
+                compiled.by_team.resize(compiled.teams.len(), 0);
+                compiled.by_team[team] |= 1 << n;
+            }
         }
         compiled.clocks.push(compiled_clock);
     }
