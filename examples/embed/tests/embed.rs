@@ -1,6 +1,9 @@
 //! The embedding example runs as the README says: a new SQLite file, one incident logged and
 //! routed, its SLA due instant printed; a second run adds the next incident to the same file.
 
+// A test fails loudly, with the reason, when the example does not run.
+#![allow(clippy::expect_used)]
+
 use std::process::Command;
 
 fn run(path: &std::path::Path) -> String {
