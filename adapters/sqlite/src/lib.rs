@@ -41,6 +41,7 @@ use desk_sql::{
     Dialect, ROWS_COLUMNS, ROWS_UPDATE, RowColumns, SearchScope, Statement, Value, from_json,
     to_i64, to_json, to_u64,
 };
+use rusqlite::config::DbConfig;
 use rusqlite::{
     Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior, params,
 };
@@ -99,6 +100,7 @@ impl SqliteStore {
         blocking(move || {
             let mut writer = Connection::open(&path).map_err(backend)?;
             configure(&writer)?;
+            keep_plans(&writer)?;
             writer.pragma_update(None, "journal_mode", "WAL").map_err(backend)?;
             writer
                 .pragma_update(None, "wal_autocheckpoint", WAL_AUTOCHECKPOINT)
@@ -221,6 +223,18 @@ fn configure(connection: &Connection) -> Result<(), StoreError> {
     connection.busy_timeout(BUSY_TIMEOUT).map_err(backend)?;
     connection.pragma_update(None, "synchronous", "NORMAL").map_err(backend)?;
     connection.pragma_update(None, "cache_size", -32_000).map_err(backend)?;
+    Ok(())
+}
+
+/// Makes the writer keep the plans of its cached statements. The bundled SQLite is built with
+/// `SQLITE_ENABLE_STAT4`, which marks a statement comparing an indexed column with a parameter
+/// (`WHERE record_id = ?1`) to be prepared again whenever that parameter is bound: every
+/// cached statement of a commit was parsed and planned anew on every commit. The writer's
+/// statements look rows up by key, whose plan no value changes, so the query planner
+/// stability guarantee costs them nothing. Readers keep the default: a page query's plan may
+/// rightly depend on its `LIMIT`.
+fn keep_plans(connection: &Connection) -> Result<(), StoreError> {
+    connection.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true).map_err(backend)?;
     Ok(())
 }
 
