@@ -270,7 +270,8 @@ async fn check_no_hold(client: &impl GenericClient, record: &RecordId) -> Result
 
 /// Inserts or replaces rows: one statement per table however many rows there are (a bulk
 /// import or a cascade to many children costs a handful of round trips). The last row given
-/// for a record wins.
+/// for a record wins. When every row is new (opening a record), there are no old people or
+/// CIs to delete, and empty lists are not inserted: each skipped statement is a round trip.
 async fn write_rows(client: &impl GenericClient, rows: &[RecordRow]) -> Result<(), StoreError> {
     let mut seen = BTreeSet::new();
     let mut columns = Vec::with_capacity(rows.len());
@@ -292,7 +293,7 @@ async fn write_rows(client: &impl GenericClient, rows: &[RecordRow]) -> Result<(
         columns.iter().map(pick).collect()
     };
     let flag = |pick: fn(&RowColumns) -> bool| -> Vec<bool> { columns.iter().map(pick).collect() };
-    execute(
+    let inserted = query(
         client,
         &format!(
             "INSERT INTO rows ({ROWS_COLUMNS}, search)
@@ -301,7 +302,8 @@ async fn write_rows(client: &impl GenericClient, rows: &[RecordRow]) -> Result<(
                  $6::boolean[], $7::text[], $8::text[], $9::text[], $10::text[], $11::bigint[],
                  $12::bigint[], $13::boolean[], $14::boolean[], $15::bigint[], $16::bigint[],
                  $17::bigint[], $18::bigint[], $19::text[]) AS given ({ROWS_COLUMNS}, lexemes)
-             ON CONFLICT (id) DO UPDATE SET {ROWS_UPDATE}, search = excluded.search"
+             ON CONFLICT (id) DO UPDATE SET {ROWS_UPDATE}, search = excluded.search
+             RETURNING xmax = 0"
         ),
         &[
             &ids,
@@ -326,6 +328,8 @@ async fn write_rows(client: &impl GenericClient, rows: &[RecordRow]) -> Result<(
         ],
     )
     .await?;
+    // `xmax` is zero on a row version no other transaction touched: one just inserted.
+    let all_new = inserted.iter().all(|row| row.get::<_, bool>(0));
     execute(
         client,
         "INSERT INTO row_bodies (id, row_json) SELECT * FROM unnest($1::text[], $2::text[])
@@ -337,11 +341,17 @@ async fn write_rows(client: &impl GenericClient, rows: &[RecordRow]) -> Result<(
         ("row_people", "person", (|c: &RowColumns| &c.people) as fn(&RowColumns) -> &Vec<String>),
         ("row_cis", "ci", |c: &RowColumns| &c.cis),
     ] {
-        execute(client, &format!("DELETE FROM {table} WHERE record_id = ANY($1)"), &[&ids]).await?;
+        if !all_new {
+            execute(client, &format!("DELETE FROM {table} WHERE record_id = ANY($1)"), &[&ids])
+                .await?;
+        }
         let (values, owners): (Vec<&str>, Vec<&str>) = columns
             .iter()
             .flat_map(|c| pick(c).iter().map(move |value| (value.as_str(), c.id.as_str())))
             .unzip();
+        if values.is_empty() {
+            continue;
+        }
         execute(
             client,
             &format!("INSERT INTO {table} ({column}, record_id) SELECT * FROM unnest($1::text[], $2::text[])"),
@@ -485,12 +495,21 @@ async fn commit_in(tx: &impl GenericClient, commit: &Commit) -> Result<(), Store
         })
         .collect();
     write_rows(tx, &commit.rows).await?;
-    for message in &commit.outbox {
+    if !commit.outbox.is_empty() {
+        let keys: Vec<&str> = commit.outbox.iter().map(|message| message.key.as_str()).collect();
+        let records: Vec<String> =
+            commit.outbox.iter().map(|message| message.record.to_string()).collect();
+        let jsons = commit.outbox.iter().map(to_json).collect::<Result<Vec<_>, _>>()?;
+        // One statement for every message; `ORDER BY` keeps their order in `seq`.
         execute(
             tx,
             "INSERT INTO outbox (key, record_id, message_json, state)
-             VALUES ($1, $2, $3, 'waiting') ON CONFLICT (key) DO NOTHING",
-            &[&message.key, &message.record.to_string(), &to_json(message)?],
+             SELECT key, record_id, message_json, 'waiting'
+             FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY
+                 AS given (key, record_id, message_json, n)
+             ORDER BY n
+             ON CONFLICT (key) DO NOTHING",
+            &[&keys, &records, &jsons],
         )
         .await?;
     }
@@ -500,28 +519,28 @@ async fn commit_in(tx: &impl GenericClient, commit: &Commit) -> Result<(), Store
     // Last, so that the lock on the position counter is held as briefly as possible, and
     // events take positions in the order their transactions commit.
     let count = to_i64(events.len() as u64)?;
-    let last: i64 = query(tx, "UPDATE positions SET last = last + $1 RETURNING last", &[&count])
-        .await?
-        .first()
-        .map(|row| row.get(0))
-        .ok_or_else(|| StoreError::Corrupt("the position counter is missing".to_owned()))?;
-    let mut positions = Vec::with_capacity(events.len());
     let mut records = Vec::with_capacity(events.len());
     let mut seqs = Vec::with_capacity(events.len());
     let mut jsons = Vec::with_capacity(events.len());
-    for (n, (record, event)) in events.into_iter().enumerate() {
-        positions.push(last - count + 1 + n as i64);
+    for (record, event) in events {
         records.push(record);
         seqs.push(to_i64(event.seq)?);
         jsons.push(to_json(event)?);
     }
-    execute(
+    // The counter's move and the insert in one statement: one round trip.
+    let written = execute(
         tx,
-        "INSERT INTO events (position, record_id, seq, event_json)
-         SELECT * FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::text[])",
-        &[&positions, &records, &seqs, &jsons],
+        "WITH moved AS (UPDATE positions SET last = last + $4 RETURNING last)
+         INSERT INTO events (position, record_id, seq, event_json)
+         SELECT moved.last - $4 + given.n, given.record_id, given.seq, given.event_json
+         FROM moved, unnest($1::text[], $2::bigint[], $3::text[]) WITH ORDINALITY
+             AS given (record_id, seq, event_json, n)",
+        &[&records, &seqs, &jsons, &count],
     )
     .await?;
+    if written != records.len() as u64 {
+        return Err(StoreError::Corrupt("the position counter is missing".to_owned()));
+    }
     Ok(())
 }
 
