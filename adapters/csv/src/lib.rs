@@ -5,6 +5,11 @@
 //! or a list of [`RowError`]s (row, column, reason), and the rest of the file is still read.
 //! Only a file that cannot be read at all (no header, an unreadable header, an IO error) fails
 //! as a whole.
+//!
+//! Exports are safe to open in a spreadsheet: a cell that begins with `=`, `+`, `-`, `@`, a tab
+//! or a carriage return would be run as a formula there, so it is written with a leading
+//! apostrophe (`'=HYPERLINK(…)`), which spreadsheets show as text. Import removes that
+//! apostrophe again, so export → import gives back exactly what was exported.
 
 use std::io;
 
@@ -96,7 +101,8 @@ pub fn export<'a, T: Tabular + 'a>(
     let mut writer = csv::Writer::from_writer(output);
     writer.write_record(T::COLUMNS).map_err(whole_file_error)?;
     for record in records {
-        writer.write_record(record.to_row()).map_err(whole_file_error)?;
+        let row = record.to_row().into_iter().map(defuse);
+        writer.write_record(row.collect::<Vec<String>>()).map_err(whole_file_error)?;
     }
     writer.flush()?;
     Ok(())
@@ -120,11 +126,35 @@ fn text_fields(record: &csv::ByteRecord) -> Result<Vec<String>, String> {
         .iter()
         .enumerate()
         .map(|(n, field)| {
-            String::from_utf8(field.to_vec()).map_err(|_| {
+            String::from_utf8(field.to_vec()).map(restore).map_err(|_| {
                 format!("cell {} is not UTF-8 text (save the file as CSV UTF-8)", n + 1)
             })
         })
         .collect()
+}
+
+/// Whether a spreadsheet would read `cell` as a formula, or it is already a cell written with
+/// the apostrophe that stops one (so that the apostrophe survives a round trip).
+fn needs_apostrophe(cell: &str) -> bool {
+    match cell.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => true,
+        Some('\'') => needs_apostrophe(&cell[1..]),
+        _ => false,
+    }
+}
+
+/// `cell` as written to a file: with a leading apostrophe when a spreadsheet would otherwise
+/// run it as a formula.
+fn defuse(cell: String) -> String {
+    if needs_apostrophe(&cell) { format!("'{cell}") } else { cell }
+}
+
+/// `cell` as read from a file: without the apostrophe [`defuse`] added.
+fn restore(cell: String) -> String {
+    match cell.strip_prefix('\'') {
+        Some(rest) if needs_apostrophe(rest) => rest.to_owned(),
+        _ => cell,
+    }
 }
 
 fn whole_file_error(error: csv::Error) -> CsvError {
@@ -198,6 +228,38 @@ mod tests {
         assert!(back.is_clean(), "{:?}", back.errors);
         let records: Vec<Kit> = back.records.into_iter().map(|(_, k)| k).collect();
         assert_eq!(records, kits);
+    }
+
+    #[test]
+    fn cells_a_spreadsheet_would_run_are_exported_as_text_and_read_back_unchanged() {
+        // Given tags a spreadsheet would take for formulas, and ones that only look close
+        let tags = [
+            "=HYPERLINK(\"http://x\")",
+            "+44 1632",
+            "-1",
+            "@SUM(A1)",
+            "'=1+1",
+            "''-2",
+            "'t Hooft",
+            "a=b",
+        ];
+        let kits: Vec<Kit> =
+            tags.iter().map(|tag| Kit { tag: (*tag).into(), seats: 1, owners: vec![] }).collect();
+        // When they are exported
+        let mut bytes = Vec::new();
+        export(&mut bytes, &kits).unwrap();
+        let text = String::from_utf8(bytes.clone()).unwrap();
+        // Then no cell starts a formula, and the others are written as they are
+        for line in text.lines().skip(1) {
+            let first = line.trim_start_matches('"').chars().next();
+            assert!(!matches!(first, Some('=' | '+' | '-' | '@')), "{line}");
+        }
+        assert!(text.contains("\n'=HYPERLINK") || text.contains("\n\"'=HYPERLINK"), "{text}");
+        assert!(text.contains("\n'-1,") && text.contains("\n't Hooft,") && text.contains("\na=b,"));
+        // And importing gives back exactly what was exported
+        let back = import::<Kit>(&bytes[..]).unwrap();
+        let read: Vec<String> = back.records.into_iter().map(|(_, kit)| kit.tag).collect();
+        assert_eq!(read, tags);
     }
 
     #[test]
