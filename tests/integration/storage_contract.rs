@@ -38,7 +38,8 @@ desk_tests::for_each_backend!(
 
 /// PostgreSQL's migrations, which only a real server can show.
 mod postgres_schema {
-    use desk::store::StoreError;
+    use desk::store::{Store, StoreError};
+    use desk_core::id::RecordKind;
     use desk_postgres::PostgresStore;
     use desk_postgres::schema::LATEST;
     use desk_tests::{postgres_url, unique_schema};
@@ -74,6 +75,36 @@ mod postgres_schema {
             matches!(error, StoreError::NewerSchema { found, supported: LATEST } if found == LATEST + 1),
             "{error}"
         );
+        drop(client);
+        driver.await.expect("the driver ends").expect("cleanly");
+        store.drop_schema().await.expect("drop");
+    }
+
+    /// A schema from before references were claimed in the commit (migration 1: one sequence
+    /// per kind) goes on from the last number its sequences handed out.
+    #[tokio::test]
+    async fn migrating_carries_the_reference_sequences_over() {
+        let (url, schema) = (postgres_url(), unique_schema("sequences"));
+        drop(PostgresStore::connect(&url, &schema).await.expect("connect"));
+        let (client, connection) = tokio_postgres::connect(&url, NoTls).await.expect("connect");
+        let driver = tokio::spawn(connection);
+        // Back to migration 1, with 41 incidents numbered and the first problem number drawn.
+        let mut sql = format!(
+            "SET search_path = {schema};
+             DROP TABLE allocations;
+             DELETE FROM schema_migrations WHERE version = 2;"
+        );
+        for kind in RecordKind::ALL {
+            sql.push_str(&format!("CREATE SEQUENCE ref_{};", kind.prefix().to_lowercase()));
+        }
+        sql.push_str("SELECT setval('ref_inc', 41); SELECT nextval('ref_prb');");
+        client.batch_execute(&sql).await.expect("migration 1's sequences");
+        let store = PostgresStore::connect(&url, &schema).await.expect("migration 2");
+        for (kind, last) in
+            [(RecordKind::Incident, 41), (RecordKind::Problem, 1), (RecordKind::Change, 0)]
+        {
+            assert_eq!(store.last_allocated(kind).await.expect("last"), last, "{kind:?}");
+        }
         drop(client);
         driver.await.expect("the driver ends").expect("cleanly");
         store.drop_schema().await.expect("drop");
