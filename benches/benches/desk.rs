@@ -1,6 +1,7 @@
-//! Opening an incident end to end through the `Desk` — allocate the reference, look up the
-//! requester's VIP kind, log, route, evaluate SLA, seal the audit chain, project the row, write
-//! the outbox, commit — against raw SQLite inserts of the same rows in the same run.
+//! Opening an incident end to end through the `Desk` — look up the requester's VIP kind, log
+//! under the next reference, route, evaluate SLA, seal the audit chain, project the row, write
+//! the outbox, commit with the reference claimed in the same transaction — against raw SQLite
+//! inserts of the same rows in the same run.
 //!
 //! Run with `cargo bench -p desk-benches --bench desk`. PostgreSQL is measured too when
 //! `DESK_TEST_POSTGRES_URL` is set (`export DESK_TEST_POSTGRES_URL="$(.ci/postgres start)"`).

@@ -22,7 +22,7 @@
 use std::cmp::Ordering;
 
 use desk_core::Timestamp;
-use desk_core::id::RecordId;
+use desk_core::id::{RecordId, Reference};
 use desk_core::priority::Priority;
 
 use crate::store::{
@@ -270,6 +270,16 @@ pub fn paginate<R: Into<RecordRow>>(query: &Query, rows: Vec<(SortKey, R)>) -> P
 impl From<&RecordRow> for RecordRow {
     fn from(row: &RecordRow) -> Self {
         row.clone()
+    }
+}
+
+/// Refuses `claim` with [`StoreError::ReferenceTaken`] unless its number is above `last`, the
+/// last number of its kind (see [`Commit::claim`]).
+pub fn check_claim(claim: Reference, last: u32) -> Result<(), StoreError> {
+    if claim.number().get() > last {
+        Ok(())
+    } else {
+        Err(StoreError::ReferenceTaken { reference: claim, last })
     }
 }
 

@@ -3,7 +3,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
-use std::sync::Arc;
+use std::num::NonZeroU32;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use desk_core::calendar::Calendars;
 use desk_core::id::{IdError, PersonId, RecordId, RecordKind, Reference};
@@ -20,7 +21,9 @@ use crate::error::Error;
 use crate::outbox::{Audience, Notification, Recipient, Subject, To};
 use crate::records::{Levels, RecordType, people_of};
 use crate::routing::{CategoryRouter, Router};
-use crate::store::{Append, Commit, Digest, OutboxMessage, RecordRow, Store, StoredEvent};
+use crate::store::{
+    Append, Commit, Digest, OutboxMessage, RecordRow, Store, StoreError, StoredEvent,
+};
 
 /// The most follow-up commands one command may cause (a parent's children are bounded by
 /// what fits in one commit; this guards against a cycle in a faulty record type).
@@ -28,6 +31,20 @@ const MAX_FOLLOW_UPS: usize = 1_000;
 
 /// Events read per page when walking the whole store.
 const FEED_PAGE: u32 = 1_000;
+
+/// How many references one new record may try before the desk gives up: each try lost means
+/// another writer created a record of the kind meanwhile, so this only runs out under a
+/// storm of creations from other writers.
+pub(crate) const MAX_CLAIMS: usize = 100;
+
+/// Whether a commit that claimed a new record's reference went through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Claim {
+    /// It did: the record exists under that reference.
+    Won,
+    /// Another writer took the reference first; nothing was written.
+    Lost,
+}
 
 /// The embeddable service desk.
 ///
@@ -84,6 +101,9 @@ struct Inner {
     clock: Arc<dyn Clock>,
     router: Arc<dyn Router>,
     commits: watch::Sender<u64>,
+    /// For each kind, the last reference number this desk knows was claimed (a hint: the
+    /// store's claims decide).
+    last_claimed: Mutex<BTreeMap<RecordKind, u32>>,
 }
 
 impl fmt::Debug for Desk {
@@ -162,6 +182,7 @@ impl DeskBuilder {
                 clock: self.clock,
                 router: self.router,
                 commits,
+                last_claimed: Mutex::new(BTreeMap::new()),
             }),
         })
     }
@@ -356,28 +377,89 @@ impl Desk {
         work.outcome(0)
     }
 
-    /// Allocates the next reference of `kind`, typed.
-    pub(crate) async fn allocate<R>(&self, kind: RecordKind) -> Result<R, Error>
+    /// The reference a new record of `kind` is to claim: one past the last this desk knows
+    /// was claimed (asking the store the first time).
+    pub(crate) async fn next_reference(&self, kind: RecordKind) -> Result<Reference, Error> {
+        let known = self.last_claimed().get(&kind).copied();
+        let last = match known {
+            Some(last) => last,
+            None => {
+                let last = self.inner.store.last_allocated(kind).await?;
+                self.learn_claimed(kind, last);
+                last
+            }
+        };
+        let number = last
+            .checked_add(1)
+            .and_then(NonZeroU32::new)
+            .ok_or_else(|| Error::Invalid(format!("no {} references are left", kind.noun())))?;
+        Ok(Reference::new(kind, number))
+    }
+
+    fn last_claimed(&self) -> std::sync::MutexGuard<'_, BTreeMap<RecordKind, u32>> {
+        // The map only ever holds plain numbers: a panic elsewhere cannot leave it torn.
+        self.inner.last_claimed.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Notes that numbers of `kind` up to `last` are claimed.
+    fn learn_claimed(&self, kind: RecordKind, last: u32) {
+        let mut known = self.last_claimed();
+        let entry = known.entry(kind).or_default();
+        *entry = (*entry).max(last);
+    }
+
+    /// Commits `work`, which creates the record `reference` names, claiming `reference` in
+    /// the same transaction. [`Claim::Lost`] when another writer claimed it first: nothing
+    /// was written, and [`Desk::next_reference`] now gives a later one to build again with.
+    pub(crate) async fn commit_claiming<A: RecordType>(
+        &self,
+        work: &mut Work<A>,
+        reference: Reference,
+    ) -> Result<Claim, Error> {
+        let kind = reference.kind();
+        match self.commit_with(work, Some(reference)).await {
+            Ok(()) => {
+                self.learn_claimed(kind, reference.number().get());
+                Ok(Claim::Won)
+            }
+            Err(Error::Store(StoreError::ReferenceTaken { last, .. })) => {
+                self.learn_claimed(kind, last);
+                Ok(Claim::Lost)
+            }
+            // The record exists without its number having been claimed (imported with its
+            // old reference, say): skip the number.
+            Err(Error::Conflict { record, expected: 0, .. })
+                if record == RecordId::Ref(reference) =>
+            {
+                self.learn_claimed(kind, reference.number().get());
+                Ok(Claim::Lost)
+            }
+            Err(error) => Err(error),
+        }
+    }
+
+    /// Creates a new record of `kind` with the command `command` makes for its reference,
+    /// committed with the reference claimed (see [`Desk::commit_claiming`]); built again with
+    /// the next reference while other writers take the one tried.
+    pub(crate) async fn create<A: RecordType, R>(
+        &self,
+        actor: &Actor,
+        kind: RecordKind,
+        command: impl Fn(R) -> A::Command,
+    ) -> Result<Outcome<A>, Error>
     where
         R: TryFrom<Reference, Error = IdError>,
     {
-        let reference = self.inner.store.allocate(kind).await?;
-        R::try_from(reference)
-            .map_err(|e| Error::Invalid(format!("the store allocated {reference}: {e}")))
-    }
-
-    /// Creates record `id` (just allocated, so known not to exist) with `command`, committed.
-    pub(crate) async fn create<A: RecordType>(
-        &self,
-        actor: &Actor,
-        id: RecordId,
-        command: A::Command,
-    ) -> Result<Outcome<A>, Error> {
-        let mut work = Work::new(self.now());
-        work.records.push(Loaded::fresh(id));
-        self.run(&mut work, 0, command, actor)?;
-        self.commit(&mut work).await?;
-        work.outcome(0)
+        for _ in 0..MAX_CLAIMS {
+            let reference = self.next_reference(kind).await?;
+            let mut work = Work::new(self.now());
+            work.records.push(Loaded::fresh(RecordId::Ref(reference)));
+            self.run(&mut work, 0, command(typed(reference)?), actor)?;
+            if self.commit_claiming(&mut work, reference).await? == Claim::Won {
+                return work.outcome(0);
+            }
+        }
+        Err(claims_lost(kind))
     }
 
     /// Runs `command` on `work.records[index]`, then the follow-ups it causes, as the desk.
@@ -425,7 +507,16 @@ impl Desk {
 
     /// Seals, projects, evaluates, notifies and commits everything `work` recorded.
     pub(crate) async fn commit<A: RecordType>(&self, work: &mut Work<A>) -> Result<(), Error> {
-        let mut commit = Commit::default();
+        self.commit_with(work, None).await
+    }
+
+    /// [`Desk::commit`], claiming the reference of the record `work` creates, if it does.
+    async fn commit_with<A: RecordType>(
+        &self,
+        work: &mut Work<A>,
+        claim: Option<Reference>,
+    ) -> Result<(), Error> {
+        let mut commit = Commit { claim, ..Commit::default() };
         for index in 0..work.records.len() {
             let loaded = &work.records[index];
             if !loaded.changed() && !loaded.refresh {
@@ -527,6 +618,22 @@ impl Desk {
     }
 }
 
+/// The error when [`MAX_CLAIMS`] references of `kind` in a row were taken by other writers.
+pub(crate) fn claims_lost(kind: RecordKind) -> Error {
+    Error::Invalid(format!(
+        "gave up creating a {} after {MAX_CLAIMS} references were taken by other writers",
+        kind.noun()
+    ))
+}
+
+/// `reference` as the typed reference `R`.
+pub(crate) fn typed<R: TryFrom<Reference, Error = IdError>>(
+    reference: Reference,
+) -> Result<R, Error> {
+    R::try_from(reference)
+        .map_err(|e| Error::Invalid(format!("{reference} is not the reference wanted: {e}")))
+}
+
 /// Fails with [`Error::Conflict`] when the caller expected another version.
 pub(crate) fn check_expected<A: RecordType>(
     loaded: &Loaded<A>,
@@ -571,7 +678,7 @@ pub(crate) struct Loaded<A: Aggregate> {
 }
 
 impl<A: RecordType> Loaded<A> {
-    /// A record known not to exist yet (a freshly allocated reference).
+    /// A record known not to exist yet (a reference about to be claimed).
     pub(crate) fn fresh(id: RecordId) -> Self {
         Loaded {
             id,

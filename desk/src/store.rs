@@ -6,6 +6,14 @@
 //! projection, written in the same transaction as the events), a **transactional outbox** of
 //! notifications, and the bookkeeping of audit, GDPR and retention.
 //!
+//! **References** (`INC-000123`) are numbered per kind by the commit that creates the record:
+//! the [`Commit`] carries a [`Commit::claim`], and the store records its number as the last of
+//! its kind in the same transaction, only if it is greater than the last recorded; otherwise
+//! the whole commit is refused with [`StoreError::ReferenceTaken`] and nothing is written. So
+//! a number is never claimed twice (not even after its record is deleted), a record exists only
+//! if its claim committed, and one write transaction creates a record. The writer learns the
+//! last number from [`Store::last_allocated`] or from the refusal, and tries the next one.
+//!
 //! Every adapter (in-memory, SQLite, PostgreSQL) passes the same contract suite
 //! (`tests/integration/storage_contract.rs`), so the desk behaves the same on each. Driver types
 //! never appear here: adapters map their errors to [`StoreError`] kinds. The finer rules (what a
@@ -291,6 +299,10 @@ pub struct Commit {
     /// Notifications to enqueue. A key the store has seen before (waiting, delivered or dead)
     /// is skipped, so a message is enqueued at most once.
     pub outbox: Vec<OutboxMessage>,
+    /// The reference a new record takes: the commit records its number as the last of its
+    /// kind, and is refused with [`StoreError::ReferenceTaken`] unless the number is greater
+    /// than the last recorded.
+    pub claim: Option<Reference>,
 }
 
 /// A claimed outbox message.
@@ -433,6 +445,15 @@ pub enum StoreError {
         /// The version it has.
         actual: u64,
     },
+    /// A commit claimed a reference whose number is not above the last of its kind; nothing
+    /// was written.
+    #[error("{reference} is taken: the last {} reference is number {last}", reference.kind().noun())]
+    ReferenceTaken {
+        /// The reference claimed.
+        reference: Reference,
+        /// The last number of its kind when the claim was refused.
+        last: u32,
+    },
     /// No such record.
     #[error("{0} does not exist")]
     NotFound(RecordId),
@@ -470,14 +491,17 @@ impl StoreError {
 /// A database for the desk. See the module docs for the contract.
 #[async_trait]
 pub trait Store: Send + Sync {
-    /// Allocates the next reference of `kind` (never reused; gaps are allowed).
-    async fn allocate(&self, kind: RecordKind) -> Result<Reference, StoreError>;
+    /// The last reference number of `kind` a commit claimed (0 before any): the next record
+    /// of that kind claims a greater one (see [`Commit::claim`]).
+    async fn last_allocated(&self, kind: RecordKind) -> Result<u32, StoreError>;
 
     /// The whole history of `record`, in order; empty if it does not exist.
     async fn history(&self, record: &RecordId) -> Result<Vec<StoredEvent>, StoreError>;
 
     /// Writes a commit atomically. Fails with [`StoreError::Conflict`] if any append's
-    /// `expected_version` is not the record's current version; then nothing is written.
+    /// `expected_version` is not the record's current version, and with
+    /// [`StoreError::ReferenceTaken`] if its claim's number is not above the last of its kind;
+    /// then nothing is written. Of several commits claiming one number, exactly one wins.
     /// Concurrent commits to one record are serialisable: exactly one of several writers
     /// expecting the same version wins. A malformed commit (see
     /// [`crate::contract::check_commit`]) is [`StoreError::Invalid`].

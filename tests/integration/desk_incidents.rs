@@ -1,4 +1,4 @@
-//! Incidents through the `Desk`: open (allocate, VIP lookup, route, persist), work them,
+//! Incidents through the `Desk`: open (number, VIP lookup, route, persist), work them,
 //! parent/child cascades in one commit, optimistic concurrency.
 
 use std::sync::Arc;
@@ -227,7 +227,42 @@ async fn a_command_on_a_stale_version_is_a_conflict_and_changes_nothing() {
     assert!(f.desk.incident(IncidentRef::from_number(7).unwrap()).await.is_err());
 }
 
-desk_tests::for_each_backend!(concurrent_updates_lose_nothing_and_losers_get_conflict);
+desk_tests::for_each_backend!(
+    concurrent_updates_lose_nothing_and_losers_get_conflict,
+    two_desks_opening_at_once_get_distinct_gap_free_references,
+);
+
+/// Two desks on two handles of `h`'s store (two processes), the first with its people.
+async fn two_desks(h: &desk_tests::Harness) -> [Desk; 2] {
+    let first = Fixture::on(h.shared()).await;
+    let second: Arc<dyn Store> = h.second().await;
+    [first.desk.clone(), Fixture::bare(second).desk]
+}
+
+/// Runs `task(desk, n)` for each `n` below `tasks` at once (released together by a barrier),
+/// alternating between `desks`; their results, in order.
+async fn at_once<T, F>(desks: &[Desk; 2], tasks: usize, task: impl Fn(Desk, usize) -> F) -> Vec<T>
+where
+    T: Send + 'static,
+    F: Future<Output = T> + Send + 'static,
+{
+    let barrier = Arc::new(tokio::sync::Barrier::new(tasks));
+    let handles: Vec<_> = (0..tasks)
+        .map(|n| {
+            let work = task(desks[n % 2].clone(), n);
+            let barrier = Arc::clone(&barrier);
+            tokio::spawn(async move {
+                barrier.wait().await;
+                work.await
+            })
+        })
+        .collect();
+    let mut results = Vec::with_capacity(tasks);
+    for handle in handles {
+        results.push(handle.await.expect("the task ends"));
+    }
+    results
+}
 
 /// Many tasks update the same incidents from stale reads, through two desks on two store
 /// handles (two processes): per round and incident exactly one wins, every other gets
@@ -237,33 +272,23 @@ async fn concurrent_updates_lose_nothing_and_losers_get_conflict(
 ) -> desk_tests::Harness {
     const TASKS: usize = 8;
     const ROUNDS: usize = 4;
-    let first = Fixture::on(h.shared()).await;
-    let second: Arc<dyn Store> = h.second().await;
-    let desks = [first.desk.clone(), Fixture::bare(second).desk];
+    let desks = two_desks(&h).await;
     let incidents = open_many(&desks[0], 2).await;
     let mut wins = 0;
     for round in 0..ROUNDS {
         for &reference in &incidents {
             let version = desks[0].incident(reference).await.unwrap().version;
-            let barrier = Arc::new(tokio::sync::Barrier::new(TASKS));
-            let tasks: Vec<_> = (0..TASKS)
-                .map(|n| {
-                    let desk = desks[n % 2].clone();
-                    let barrier = Arc::clone(&barrier);
-                    tokio::spawn(async move {
-                        barrier.wait().await;
-                        let command = Command::AddUpdate {
-                            visibility: Visibility::Internal,
-                            text: format!("round {round}, task {n}"),
-                        };
-                        desk.execute_incident(&agent("r.evans"), reference, command, Some(version))
-                            .await
-                    })
-                })
-                .collect();
+            let results = at_once(&desks, TASKS, |desk, n| async move {
+                let command = Command::AddUpdate {
+                    visibility: Visibility::Internal,
+                    text: format!("round {round}, task {n}"),
+                };
+                desk.execute_incident(&agent("r.evans"), reference, command, Some(version)).await
+            })
+            .await;
             let mut round_wins = 0;
-            for task in tasks {
-                match task.await.unwrap() {
+            for result in results {
+                match result {
                     Ok(outcome) => {
                         assert_eq!(outcome.version, version + 1);
                         round_wins += 1;
@@ -286,6 +311,50 @@ async fn concurrent_updates_lose_nothing_and_losers_get_conflict(
         assert_eq!(desks[1].incident(reference).await.unwrap().record.work_notes as usize, ROUNDS);
     }
     assert_eq!(notes, wins, "every win is in a history, and nothing else");
+    assert!(desks[0].verify_all().await.unwrap().is_ok());
+    h
+}
+
+#[tokio::test]
+async fn a_failed_open_leaves_no_gap_in_the_references() {
+    let flaky = Flaky::new(Arc::new(MemoryStore::new()));
+    let f = Fixture::on(Arc::new(flaky.clone())).await;
+    let [first] = open_many(&f.desk, 1).await[..] else { unreachable!() };
+    flaky.fail_next_commit();
+    let err = f.desk.open_incident(&agent("a.patel"), laptop_fault("k.lee")).await.unwrap_err();
+    assert!(matches!(err, Error::Store(_)), "{err}");
+    let [second] = open_many(&f.desk, 1).await[..] else { unreachable!() };
+    assert_eq!((first.to_string(), second.to_string()), ("INC-000001".into(), "INC-000002".into()));
+    // The reference was claimed in the commit that created the incident: one write each.
+    let claims: Vec<_> = flaky.commits().iter().filter_map(|commit| commit.claim).collect();
+    assert_eq!(claims, [first.reference(), second.reference()]);
+}
+
+/// Tasks open incidents at once through two desks on two store handles (two processes), so
+/// each desk's idea of the last reference is often stale: every incident gets its own
+/// reference, together they run from INC-000001 without a gap, and each was logged once.
+async fn two_desks_opening_at_once_get_distinct_gap_free_references(
+    h: desk_tests::Harness,
+) -> desk_tests::Harness {
+    const TASKS: usize = 6;
+    const EACH: usize = 4;
+    let desks = two_desks(&h).await;
+    let opened =
+        at_once(&desks, TASKS, |desk, _| async move { open_many(&desk, EACH).await }).await;
+    let mut numbers: Vec<u32> =
+        opened.into_iter().flatten().map(|r| r.reference().number().get()).collect();
+    numbers.sort_unstable();
+    let total = u32::try_from(TASKS * EACH).unwrap();
+    assert_eq!(numbers, (1..=total).collect::<Vec<_>>(), "distinct and gap-free");
+    for number in 1..=total {
+        let id: RecordId = IncidentRef::from_number(number).unwrap().into();
+        assert_eq!(event_names(&desks[1], &id).await.first().map(String::as_str), Some("logged"));
+    }
+    // Each desk goes on from the last reference either of them opened.
+    for (n, desk) in desks.iter().enumerate() {
+        let [next] = open_many(desk, 1).await[..] else { unreachable!() };
+        assert_eq!(next.reference().number().get(), total + 1 + n as u32);
+    }
     assert!(desks[0].verify_all().await.unwrap().is_ok());
     h
 }

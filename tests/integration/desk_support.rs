@@ -14,7 +14,7 @@ use desk::store::{
 use desk::{Desk, OpenIncident};
 use desk_core::calendar::Calendars;
 use desk_core::channel::Channel;
-use desk_core::id::{PersonId, RecordId, RecordKind, Reference};
+use desk_core::id::{PersonId, RecordId, RecordKind};
 use desk_core::people::requester::{self, Profile};
 use desk_core::people::{Contact, VipKind, agent};
 use desk_core::priority::{Impact, Urgency};
@@ -181,8 +181,8 @@ impl Flaky {
 
 #[async_trait]
 impl Store for Flaky {
-    async fn allocate(&self, kind: RecordKind) -> Result<Reference, StoreError> {
-        self.inner.allocate(kind).await
+    async fn last_allocated(&self, kind: RecordKind) -> Result<u32, StoreError> {
+        self.inner.last_allocated(kind).await
     }
 
     async fn history(&self, record: &RecordId) -> Result<Vec<StoredEvent>, StoreError> {

@@ -4,14 +4,15 @@
 //! Invariants: of several writers expecting the same version exactly one wins and every other
 //! gets `Conflict`; no committed update is lost (every win is in the history, in a chain that
 //! verifies, with versions matching the count of wins); concurrent outbox claimers never get
-//! the same message while its lease lasts.
+//! the same message while its lease lasts; of several writers claiming one reference exactly
+//! one wins, and the others are told it is taken.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use desk::audit;
 use desk::store::{Commit, OutboxItem, Store, StoreError};
-use desk_core::id::RecordId;
+use desk_core::id::{RecordId, RecordKind};
 use desk_tests::{Harness, append, at, incident, message, row, tip};
 use tokio::sync::Barrier;
 
@@ -19,6 +20,7 @@ desk_tests::for_each_backend!(
     exactly_one_writer_wins_each_version,
     no_update_is_lost_under_contention,
     concurrent_claimers_never_share_a_message,
+    exactly_one_writer_claims_each_reference,
 );
 
 const WRITERS: usize = 8;
@@ -40,8 +42,52 @@ async fn write(
             appends: vec![append(record, version, prev, 1)],
             rows: vec![row(record, version + 1)],
             outbox: vec![],
+            claim: None,
         })
         .await
+}
+
+async fn exactly_one_writer_claims_each_reference(h: Harness) -> Harness {
+    let stores = handles(&h).await;
+    for n in 1..=5u32 {
+        let barrier = Arc::new(Barrier::new(WRITERS));
+        let tasks: Vec<_> = (0..WRITERS)
+            .map(|writer| {
+                let store = Arc::clone(&stores[writer % 2]);
+                let barrier = Arc::clone(&barrier);
+                tokio::spawn(async move {
+                    // Each writer creates a record of its own under the same reference claim.
+                    let record = incident(100 * n + writer as u32);
+                    let RecordId::Ref(reference) = incident(n) else { unreachable!() };
+                    barrier.wait().await;
+                    let commit = Commit {
+                        appends: vec![append(&record, 0, Default::default(), 1)],
+                        rows: vec![row(&record, 1)],
+                        claim: Some(reference),
+                        ..Commit::default()
+                    };
+                    (record, store.commit(commit).await)
+                })
+            })
+            .collect();
+        let mut winners = Vec::new();
+        for task in tasks {
+            let (record, result) = task.await.expect("the task ends");
+            match result {
+                Ok(()) => winners.push(record),
+                Err(StoreError::ReferenceTaken { last, .. }) => assert_eq!(last, n),
+                Err(other) => panic!("claim {n}: {other}"),
+            }
+        }
+        assert_eq!(winners.len(), 1, "claim {n}: {winners:?}");
+        for writer in 0..WRITERS as u32 {
+            let record = incident(100 * n + writer);
+            let written = h.store().history(&record).await.expect("history").len();
+            assert_eq!(written, usize::from(winners.contains(&record)), "{record}");
+        }
+        assert_eq!(h.store().last_allocated(RecordKind::Incident).await.expect("last"), n);
+    }
+    h
 }
 
 async fn exactly_one_writer_wins_each_version(h: Harness) -> Harness {
@@ -133,6 +179,7 @@ async fn concurrent_claimers_never_share_a_message(h: Harness) -> Harness {
             appends: vec![append(&inc, 0, Default::default(), 1)],
             rows: vec![row(&inc, 1)],
             outbox: messages,
+            claim: None,
         })
         .await
         .expect("commit");

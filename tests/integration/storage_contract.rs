@@ -20,6 +20,7 @@ desk_tests::for_each_backend!(
     a_stale_write_is_a_conflict_and_writes_nothing,
     a_malformed_commit_is_refused_whole,
     references_are_never_reused,
+    a_stale_claim_is_refused_and_writes_nothing,
     queries_filter_by_every_field,
     text_search_finds_word_prefixes_in_any_case,
     pages_follow_each_order_without_gaps_or_repeats,
@@ -37,7 +38,8 @@ desk_tests::for_each_backend!(
 
 /// PostgreSQL's migrations, which only a real server can show.
 mod postgres_schema {
-    use desk::store::StoreError;
+    use desk::store::{Store, StoreError};
+    use desk_core::id::RecordKind;
     use desk_postgres::PostgresStore;
     use desk_postgres::schema::LATEST;
     use desk_tests::{postgres_url, unique_schema};
@@ -78,6 +80,36 @@ mod postgres_schema {
         store.drop_schema().await.expect("drop");
     }
 
+    /// A schema from before references were claimed in the commit (migration 1: one sequence
+    /// per kind) goes on from the last number its sequences handed out.
+    #[tokio::test]
+    async fn migrating_carries_the_reference_sequences_over() {
+        let (url, schema) = (postgres_url(), unique_schema("sequences"));
+        drop(PostgresStore::connect(&url, &schema).await.expect("connect"));
+        let (client, connection) = tokio_postgres::connect(&url, NoTls).await.expect("connect");
+        let driver = tokio::spawn(connection);
+        // Back to migration 1, with 41 incidents numbered and the first problem number drawn.
+        let mut sql = format!(
+            "SET search_path = {schema};
+             DROP TABLE allocations;
+             DELETE FROM schema_migrations WHERE version = 2;"
+        );
+        for kind in RecordKind::ALL {
+            sql.push_str(&format!("CREATE SEQUENCE ref_{};", kind.prefix().to_lowercase()));
+        }
+        sql.push_str("SELECT setval('ref_inc', 41); SELECT nextval('ref_prb');");
+        client.batch_execute(&sql).await.expect("migration 1's sequences");
+        let store = PostgresStore::connect(&url, &schema).await.expect("migration 2");
+        for (kind, last) in
+            [(RecordKind::Incident, 41), (RecordKind::Problem, 1), (RecordKind::Change, 0)]
+        {
+            assert_eq!(store.last_allocated(kind).await.expect("last"), last, "{kind:?}");
+        }
+        drop(client);
+        driver.await.expect("the driver ends").expect("cleanly");
+        store.drop_schema().await.expect("drop");
+    }
+
     #[tokio::test]
     async fn a_bad_schema_name_or_url_is_invalid() {
         let url = postgres_url();
@@ -97,6 +129,7 @@ async fn create(store: &dyn Store, mut row: RecordRow, count: u64) -> RecordRow 
         appends: vec![append(&row.id, 0, Default::default(), count)],
         rows: vec![row.clone()],
         outbox: vec![],
+        claim: None,
     };
     store.commit(commit).await.expect("the record is created");
     row
@@ -113,6 +146,7 @@ async fn extend(store: &dyn Store, record: &RecordId, count: u64) -> Result<(), 
             appends: vec![append(record, version, prev, count)],
             rows: vec![updated],
             outbox: vec![],
+            claim: None,
         })
         .await
 }
@@ -158,6 +192,7 @@ async fn a_stale_write_is_a_conflict_and_writes_nothing(h: Harness) -> Harness {
         appends: vec![append(&b, 1, prev_b, 1), append(&a, 1, before_a[0].event.hash, 1)],
         rows: vec![row_b],
         outbox: vec![message("b-assigned", &b)],
+        claim: None,
     };
     // when it is committed, it is a conflict naming a's versions,
     match store.commit(stale).await {
@@ -197,7 +232,8 @@ async fn a_malformed_commit_is_refused_whole(h: Harness) -> Harness {
     let inc = incident(1);
     let mut events = append(&inc, 0, Default::default(), 2);
     events.events[1].seq = 5;
-    let commit = Commit { appends: vec![events], rows: vec![row(&inc, 2)], outbox: vec![] };
+    let commit =
+        Commit { appends: vec![events], rows: vec![row(&inc, 2)], outbox: vec![], claim: None };
     assert!(matches!(store.commit(commit).await, Err(StoreError::Invalid(_))));
 
     let mut wrong_version = row(&inc, 3);
@@ -206,6 +242,7 @@ async fn a_malformed_commit_is_refused_whole(h: Harness) -> Harness {
         appends: vec![append(&inc, 0, Default::default(), 2)],
         rows: vec![wrong_version],
         outbox: vec![],
+        claim: None,
     };
     assert!(matches!(store.commit(commit).await, Err(StoreError::Invalid(_))));
     assert_eq!(store.history(&inc).await.expect("history"), []);
@@ -213,20 +250,66 @@ async fn a_malformed_commit_is_refused_whole(h: Harness) -> Harness {
     h
 }
 
-async fn references_are_never_reused(mut h: Harness) -> Harness {
-    let mut incidents = Vec::new();
-    for _ in 0..3 {
-        incidents.push(h.store().allocate(RecordKind::Incident).await.expect("allocate"));
+/// A commit creating `record` (a numbered record) with one event, claiming its reference.
+fn claiming(record: &RecordId) -> Commit {
+    let RecordId::Ref(reference) = record else { panic!("{record} has no reference") };
+    Commit {
+        appends: vec![append(record, 0, Default::default(), 1)],
+        rows: vec![row(record, 1)],
+        claim: Some(*reference),
+        ..Commit::default()
     }
-    let problem = h.store().allocate(RecordKind::Problem).await.expect("allocate");
-    assert_eq!(
-        incidents.iter().map(ToString::to_string).collect::<Vec<_>>(),
-        ["INC-000001", "INC-000002", "INC-000003"]
-    );
-    assert_eq!(problem.to_string(), "PRB-000001");
+}
+
+async fn references_are_never_reused(mut h: Harness) -> Harness {
+    assert_eq!(h.store().last_allocated(RecordKind::Incident).await.expect("last"), 0);
+    for n in 1..=3 {
+        h.store().commit(claiming(&incident(n))).await.expect("claims go through in order");
+    }
+    h.store().commit(claiming(&id("PRB-000001"))).await.expect("each kind counts apart");
+    assert_eq!(h.store().last_allocated(RecordKind::Incident).await.expect("last"), 3);
+    assert_eq!(h.store().last_allocated(RecordKind::Problem).await.expect("last"), 1);
     h.reopen().await;
-    let next = h.store().allocate(RecordKind::Incident).await.expect("allocate");
-    assert_eq!(next.to_string(), "INC-000004");
+    assert_eq!(h.store().last_allocated(RecordKind::Incident).await.expect("last"), 3);
+    // Deleting a record frees neither its reference nor any before it.
+    h.store().delete(&incident(3)).await.expect("delete");
+    for taken in [3, 2] {
+        let error = h.store().commit(claiming(&incident(taken))).await.expect_err("taken");
+        assert!(
+            matches!(error, StoreError::ReferenceTaken { reference, last: 3 }
+                if RecordId::Ref(reference) == incident(taken)),
+            "{error}"
+        );
+    }
+    h.store().commit(claiming(&incident(4))).await.expect("the next one is free");
+    h
+}
+
+async fn a_stale_claim_is_refused_and_writes_nothing(h: Harness) -> Harness {
+    let store = h.store();
+    store.commit(claiming(&incident(1))).await.expect("claim");
+    // A claim taken by another writer (whose record is elsewhere): the whole commit is refused.
+    let mut stale = claiming(&incident(7));
+    stale.claim = Some(match incident(1) {
+        RecordId::Ref(reference) => reference,
+        _ => unreachable!("an incident has a reference"),
+    });
+    stale.outbox.push(message("stale", &incident(7)));
+    let error = store.commit(stale).await.expect_err("refused");
+    assert!(matches!(error, StoreError::ReferenceTaken { last: 1, .. }), "{error}");
+    assert_eq!(store.history(&incident(7)).await.expect("history"), []);
+    assert_eq!(store.row(&incident(7)).await.expect("row"), None);
+    assert_eq!(store.claim_outbox(at(0), at(1), 10).await.expect("claim outbox"), []);
+    assert_eq!(store.last_allocated(RecordKind::Incident).await.expect("last"), 1);
+    // A claim whose commit fails otherwise is not recorded either.
+    let mut conflicting = claiming(&incident(2));
+    conflicting.appends.push(append(&incident(1), 0, Default::default(), 1));
+    let error = store.commit(conflicting).await.expect_err("conflict");
+    assert!(matches!(error, StoreError::Conflict { .. }), "{error}");
+    assert_eq!(store.last_allocated(RecordKind::Incident).await.expect("last"), 1);
+    // A number further on may be claimed (the numbers skipped stay free to no one).
+    store.commit(claiming(&incident(5))).await.expect("claim further on");
+    assert_eq!(store.last_allocated(RecordKind::Incident).await.expect("last"), 5);
     h
 }
 
@@ -456,6 +539,7 @@ async fn the_outbox_leases_retries_and_gives_up(h: Harness) -> Harness {
         appends: vec![append(&inc, 0, Default::default(), 1)],
         rows: vec![row(&inc, 1)],
         outbox: vec![message("m1", &inc), message("m2", &inc), message("m3", &inc)],
+        claim: None,
     };
     commit.outbox.push(message("m1", &inc));
     store.commit(commit).await.expect("commit");
@@ -502,6 +586,7 @@ async fn the_outbox_leases_retries_and_gives_up(h: Harness) -> Harness {
         appends: vec![append(&inc, version, prev, 1)],
         rows: vec![row(&inc, version + 1)],
         outbox: vec![message("m1", &inc), message("m3", &inc), message("m4", &inc)],
+        claim: None,
     };
     store.commit(again).await.expect("commit");
     let fresh = store.claim_outbox(at(100), at(105), 10).await.expect("claim");
@@ -677,6 +762,8 @@ async fn retention_deletes_closed_records(h: Harness) -> Harness {
                 ..store.row(&inc1).await.expect("row").expect("a row")
             }],
             outbox: vec![message("closing-note", &inc1)],
+
+            claim: None,
         })
         .await
         .expect("commit");
@@ -752,6 +839,8 @@ async fn reopening_keeps_everything(mut h: Harness) -> Harness {
             appends: vec![append(&inc, version, prev, 1)],
             rows: vec![RecordRow { version: version + 1, ..row(&inc, 0) }],
             outbox: vec![message("m1", &inc), message("m2", &inc)],
+
+            claim: None,
         })
         .await
         .expect("commit");

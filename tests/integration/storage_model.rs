@@ -7,11 +7,13 @@
 //! versions, records created twice, holds on records being deleted, redactions renaming a
 //! requester onto an id that exists.
 
+use std::num::NonZeroU32;
+
 use desk::store::{
     Append, Commit, Delivery, Filter, LegalHold, Order, Query, RecordRow, Redaction, RowKind,
     SlaRow, Store, StoreError,
 };
-use desk_core::id::{RecordId, RecordKind};
+use desk_core::id::{RecordId, RecordKind, Reference};
 use desk_core::priority::Priority;
 use desk_core::record::Actor;
 use desk_core::tier::Tier;
@@ -70,11 +72,14 @@ struct FilterSpec {
 
 #[derive(Debug, Clone)]
 enum Op {
-    Allocate(u8),
+    LastAllocated(u8),
+    /// `claim` is a kind and a skew from the next free number (0 claims it, below 0 a taken
+    /// one, above 0 one further on).
     Commit {
         appends: Vec<(u8, i8, u8)>,
         rows: Vec<(u8, RowSpec)>,
         outbox: Vec<(u8, u8)>,
+        claim: Option<(u8, i8)>,
     },
     Query {
         filter: FilterSpec,
@@ -194,13 +199,14 @@ fn filter_spec() -> impl Strategy<Value = FilterSpec> {
 fn op() -> impl Strategy<Value = Op> {
     let index = || 0u8..RECORDS.len() as u8;
     prop_oneof![
-        1 => (0u8..7).prop_map(Op::Allocate),
+        1 => (0u8..7).prop_map(Op::LastAllocated),
         8 => (
             vec((index(), prop_oneof![4 => Just(0i8), 1 => -1i8..=1], 0u8..3), 0..3),
             vec((index(), row_spec()), 0..4),
             vec((0u8..6, index()), 0..3),
+            proptest::option::of((0u8..3, prop_oneof![3 => Just(0i8), 1 => -2i8..=1])),
         )
-            .prop_map(|(appends, rows, outbox)| Op::Commit { appends, rows, outbox }),
+            .prop_map(|(appends, rows, outbox, claim)| Op::Commit { appends, rows, outbox, claim }),
         4 => (filter_spec(), 0u8..4, prop_oneof![1 => Just(0u8), 9 => 1u8..6], 1u8..4)
             .prop_map(|(filter, order, limit, pages)| Op::Query { filter, order, limit, pages }),
         1 => index().prop_map(Op::History),
@@ -287,9 +293,17 @@ fn outcome<T: std::fmt::Debug>(result: Result<T, StoreError>) -> String {
 /// Runs `op` on `store`; the reference's state (`model`) decides versions and hashes to use.
 async fn run(op: &Op, store: &dyn Store, model: &MemoryStore) -> String {
     match op {
-        Op::Allocate(kind) => outcome(store.allocate(RecordKind::ALL[*kind as usize]).await),
-        Op::Commit { appends, rows, outbox } => {
+        Op::LastAllocated(kind) => {
+            outcome(store.last_allocated(RecordKind::ALL[*kind as usize]).await)
+        }
+        Op::Commit { appends, rows, outbox, claim } => {
             let mut commit = Commit::default();
+            if let Some((kind, skew)) = claim {
+                let kind = RecordKind::ALL[*kind as usize];
+                let next = i64::from(model.last_allocated(kind).await.unwrap()) + 1;
+                let number = u32::try_from(next + i64::from(*skew)).ok().and_then(NonZeroU32::new);
+                commit.claim = number.map(|number| Reference::new(kind, number));
+            }
             let mut versions = Vec::new();
             for (n, skew, count) in appends {
                 let record = record(*n);

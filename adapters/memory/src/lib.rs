@@ -10,17 +10,16 @@
 //! "reopening" it is dropping one handle and using a clone.
 
 use std::collections::BTreeMap;
-use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use async_trait::async_trait;
-use desk::contract::{self, check_commit, check_redaction, id_key, time_key};
+use desk::contract::{self, check_claim, check_commit, check_redaction, id_key, time_key};
 use desk::store::{
     Commit, DeadLetter, Delivery, LegalHold, OutboxItem, OutboxMessage, Page, Query, RecordRow,
     Redaction, RowKind, Store, StoreError, StoredEvent,
 };
 use desk_core::Timestamp;
-use desk_core::id::{PersonId, RecordId, RecordKind, Reference};
+use desk_core::id::{PersonId, RecordId, RecordKind};
 
 /// A store in memory. Clones share the data.
 #[derive(Debug, Clone, Default)]
@@ -95,14 +94,8 @@ fn reached(at: Option<Timestamp>, now: Timestamp) -> bool {
 
 #[async_trait]
 impl Store for MemoryStore {
-    async fn allocate(&self, kind: RecordKind) -> Result<Reference, StoreError> {
-        let mut state = self.state();
-        let last = state.allocated.entry(kind).or_default();
-        let next = last.checked_add(1).and_then(NonZeroU32::new).ok_or_else(|| {
-            StoreError::Invalid(format!("no {} references are left", kind.noun()))
-        })?;
-        *last = next.get();
-        Ok(Reference::new(kind, next))
+    async fn last_allocated(&self, kind: RecordKind) -> Result<u32, StoreError> {
+        Ok(self.state().allocated.get(&kind).copied().unwrap_or(0))
     }
 
     async fn history(&self, record: &RecordId) -> Result<Vec<StoredEvent>, StoreError> {
@@ -112,6 +105,9 @@ impl Store for MemoryStore {
     async fn commit(&self, commit: Commit) -> Result<(), StoreError> {
         check_commit(&commit)?;
         let mut state = self.state();
+        if let Some(claim) = commit.claim {
+            check_claim(claim, state.allocated.get(&claim.kind()).copied().unwrap_or(0))?;
+        }
         let mut versions: BTreeMap<&RecordId, u64> = BTreeMap::new();
         for append in &commit.appends {
             let actual =
@@ -124,6 +120,9 @@ impl Store for MemoryStore {
                 });
             }
             versions.insert(&append.record, actual + append.events.len() as u64);
+        }
+        if let Some(claim) = commit.claim {
+            state.allocated.insert(claim.kind(), claim.number().get());
         }
         for append in commit.appends {
             for event in append.events {

@@ -18,7 +18,6 @@
 pub mod schema;
 
 use std::collections::BTreeSet;
-use std::num::NonZeroU32;
 
 use async_trait::async_trait;
 use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Pool, RecyclingMethod};
@@ -111,7 +110,7 @@ impl PostgresStore {
     /// once.
     pub async fn analyze(&self) -> Result<(), StoreError> {
         let client = self.client().await?;
-        let tables = "rows, row_bodies, row_people, row_cis, streams, events, outbox";
+        let tables = "rows, row_bodies, row_people, row_cis, streams, events, outbox, allocations";
         client.batch_execute(&format!("ANALYZE {tables}")).await.map_err(backend)
     }
 
@@ -247,6 +246,35 @@ async fn locked_version(client: &impl GenericClient, record: &str) -> Result<u64
         query(client, "SELECT version FROM streams WHERE record_id = $1 FOR UPDATE", &[&record])
             .await?;
     to_u64(rows.first().map_or(0, |row| row.get(0)))
+}
+
+/// The last reference number of the kind with `prefix`.
+async fn last_allocated(client: &impl GenericClient, prefix: &str) -> Result<u32, StoreError> {
+    let rows = query(client, "SELECT last FROM allocations WHERE kind = $1", &[&prefix]).await?;
+    u32::try_from(rows.first().map_or(0, |row| row.get::<_, i64>(0)))
+        .map_err(|_| StoreError::Corrupt(format!("the last {prefix} reference is out of range")))
+}
+
+/// Records `claim` as the last reference of its kind, or refuses it if that is not above the
+/// last one (see [`Commit::claim`]). The upsert locks the kind's row until the transaction
+/// ends and compares with the last committed number, so of several transactions claiming one
+/// number exactly one moves it.
+async fn claim(tx: &impl GenericClient, claim: Reference) -> Result<(), StoreError> {
+    let kind = claim.kind().prefix();
+    let number = i64::from(claim.number().get());
+    let moved = execute(
+        tx,
+        "INSERT INTO allocations (kind, last) VALUES ($1, $2)
+         ON CONFLICT (kind) DO UPDATE SET last = excluded.last
+         WHERE allocations.last < excluded.last",
+        &[&kind, &number],
+    )
+    .await?;
+    if moved == 1 {
+        return Ok(());
+    }
+    contract::check_claim(claim, last_allocated(tx, kind).await?)?;
+    Err(StoreError::Corrupt(format!("the claim of {claim} was neither taken nor refused")))
 }
 
 /// Whether `record` has a history or a row, locking its row until the transaction ends.
@@ -485,6 +513,11 @@ async fn move_streams(tx: &impl GenericClient, appends: &[Append]) -> Result<(),
 
 /// Writes `commit` in `tx` (without committing it).
 async fn commit_in(tx: &impl GenericClient, commit: &Commit) -> Result<(), StoreError> {
+    // First, so that a claim that loses a race is refused as such (rather than as a conflict
+    // on the new record's history, which the winner created).
+    if let Some(reference) = commit.claim {
+        claim(tx, reference).await?;
+    }
     move_streams(tx, &commit.appends).await?;
     let events: Vec<(String, &EventRecord)> = commit
         .appends
@@ -577,19 +610,8 @@ async fn redact_in(tx: &impl GenericClient, redaction: &Redaction) -> Result<(),
 
 #[async_trait]
 impl Store for PostgresStore {
-    async fn allocate(&self, kind: RecordKind) -> Result<Reference, StoreError> {
-        let sql = format!("SELECT nextval('{}')", schema::sequence(kind));
-        let number: i64 = self
-            .fetch(&sql, &[])
-            .await?
-            .first()
-            .map(|row| row.get(0))
-            .ok_or_else(|| StoreError::Corrupt(format!("no value from {sql}")))?;
-        u32::try_from(number)
-            .ok()
-            .and_then(NonZeroU32::new)
-            .map(|number| Reference::new(kind, number))
-            .ok_or_else(|| StoreError::Invalid(format!("no {} references are left", kind.noun())))
+    async fn last_allocated(&self, kind: RecordKind) -> Result<u32, StoreError> {
+        last_allocated(&self.client().await?, kind.prefix()).await
     }
 
     async fn history(&self, record: &RecordId) -> Result<Vec<StoredEvent>, StoreError> {

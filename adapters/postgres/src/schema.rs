@@ -14,8 +14,12 @@
 //!   transaction after everything else: commits that add events take positions in commit
 //!   order, so the change feed never skips an event committed late (a sequence would not give
 //!   that).
-//! - **References** come from one sequence per kind (`ref_inc`, `ref_req`, …): never reused,
-//!   gaps allowed.
+//! - **References** are claimed by the commit that creates their record: `allocations` holds
+//!   the last number of each kind, and a commit's claim is an upsert that moves it only to a
+//!   greater number, under the kind's row lock, so of several processes claiming one number
+//!   exactly one wins, and a number is never reused. (Migration 1 numbered them with one
+//!   sequence per kind, `ref_inc`, …, outside the commit; migration 2 carries the sequences'
+//!   values over to `allocations` and drops them.)
 //! - **Text search** is a GIN index on a `tsvector` built with `array_to_tsvector` from the
 //!   words `desk::contract::row_terms` cut, queried with lexemes cast straight to `tsquery`:
 //!   PostgreSQL's own parser and dictionaries never see the text, so it matches exactly the
@@ -37,7 +41,7 @@ use desk_core::id::RecordKind;
 use crate::backend;
 
 /// The newest schema version this build understands.
-pub const LATEST: u32 = 1;
+pub const LATEST: u32 = 2;
 
 /// The advisory lock key migrations hold (any fixed number private to the desk).
 const MIGRATION_LOCK: i64 = 0x6465_736b_6d69_6772;
@@ -155,6 +159,23 @@ CREATE TABLE holds (
     sql
 }
 
+/// Migration 2: references claimed in the commit (see the module docs) instead of drawn from
+/// sequences; each kind's last number is the last its sequence handed out.
+fn claimed_references() -> String {
+    let mut sql = String::from(
+        "CREATE TABLE allocations (\n    kind text PRIMARY KEY,\n    last bigint NOT NULL\n);\n",
+    );
+    for kind in RecordKind::ALL {
+        let (prefix, sequence) = (kind.prefix(), sequence(kind));
+        sql.push_str(&format!(
+            "INSERT INTO allocations (kind, last)
+             SELECT '{prefix}', last_value FROM {sequence} WHERE is_called;
+             DROP SEQUENCE {sequence};\n"
+        ));
+    }
+    sql
+}
+
 /// Creates the schema if needed and brings it up to [`LATEST`], or refuses a newer one.
 pub(crate) async fn migrate(
     client: &mut tokio_postgres::Client,
@@ -182,7 +203,8 @@ pub(crate) async fn migrate(
     if found > LATEST {
         return Err(StoreError::NewerSchema { found, supported: LATEST });
     }
-    let migrations = [("initial schema", initial())];
+    let migrations =
+        [("initial schema", initial()), ("references claimed in the commit", claimed_references())];
     for (version, (name, sql)) in (1..=LATEST).zip(migrations).skip(found as usize) {
         tx.batch_execute(&sql).await.map_err(backend)?;
         let version = i32::try_from(version).unwrap_or(i32::MAX);

@@ -429,7 +429,41 @@ fn delete_row(tx: &Connection, record: &str) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// Records `claim` as the last reference of its kind, or refuses it if that is not above the
+/// last one (see [`Commit::claim`]).
+fn claim(tx: &Connection, claim: Reference) -> Result<(), StoreError> {
+    let kind = claim.kind().prefix();
+    let moved = tx
+        .prepare_cached(
+            "INSERT INTO allocations (kind, last) VALUES (?1, ?2)
+             ON CONFLICT (kind) DO UPDATE SET last = excluded.last WHERE last < excluded.last",
+        )
+        .map_err(backend)?
+        .execute((kind, claim.number().get()))
+        .map_err(backend)?;
+    if moved == 1 {
+        return Ok(());
+    }
+    contract::check_claim(claim, last_allocated(tx, kind)?)?;
+    Err(StoreError::Corrupt(format!("the claim of {claim} was neither taken nor refused")))
+}
+
+/// The last reference number of the kind with `prefix`.
+fn last_allocated(connection: &Connection, prefix: &str) -> Result<u32, StoreError> {
+    let last: Option<i64> = connection
+        .prepare_cached("SELECT last FROM allocations WHERE kind = ?1")
+        .map_err(backend)?
+        .query_row([prefix], |row| row.get(0))
+        .optional()
+        .map_err(backend)?;
+    u32::try_from(last.unwrap_or(0))
+        .map_err(|_| StoreError::Corrupt(format!("the last {prefix} reference is out of range")))
+}
+
 fn commit(tx: &Transaction<'_>, commit: Commit) -> Result<(), StoreError> {
+    if let Some(reference) = commit.claim {
+        claim(tx, reference)?;
+    }
     for append in &commit.appends {
         let record = append.record.to_string();
         let actual = version(tx, &record)?;
@@ -547,25 +581,8 @@ fn read_ids(
 
 #[async_trait]
 impl Store for SqliteStore {
-    async fn allocate(&self, kind: RecordKind) -> Result<Reference, StoreError> {
-        self.write(move |tx| {
-            let last: i64 = tx
-                .prepare_cached(
-                    "INSERT INTO allocations (kind, last) VALUES (?1, 1)
-                     ON CONFLICT (kind) DO UPDATE SET last = last + 1 RETURNING last",
-                )
-                .map_err(backend)?
-                .query_row([kind.prefix()], |row| row.get(0))
-                .map_err(backend)?;
-            u32::try_from(last)
-                .ok()
-                .and_then(std::num::NonZeroU32::new)
-                .map(|number| Reference::new(kind, number))
-                .ok_or_else(|| {
-                    StoreError::Invalid(format!("no {} references are left", kind.noun()))
-                })
-        })
-        .await
+    async fn last_allocated(&self, kind: RecordKind) -> Result<u32, StoreError> {
+        self.read(move |connection| last_allocated(connection, kind.prefix())).await
     }
 
     async fn history(&self, record: &RecordId) -> Result<Vec<StoredEvent>, StoreError> {
@@ -867,8 +884,8 @@ mod tests {
     #[tokio::test]
     async fn an_in_memory_database_works_like_a_file() {
         let store = SqliteStore::in_memory().await.unwrap();
-        let reference = store.allocate(RecordKind::Incident).await.unwrap();
-        assert_eq!(reference, IncidentRef::from_number(1).unwrap().reference());
+        assert_eq!(store.last_allocated(RecordKind::Incident).await.unwrap(), 0);
+        let reference = IncidentRef::from_number(1).unwrap().reference();
         let record = RecordId::Ref(reference);
         let row: RecordRow = from_json(&format!(
             r#"{{"id": "{record}", "kind": "incident", "version": 0, "status": "new",
@@ -884,8 +901,10 @@ mod tests {
             appends: vec![Append { record: record.clone(), expected_version: 0, events: vec![] }],
             rows: vec![row.clone()],
             outbox: vec![],
+            claim: Some(reference),
         };
         store.commit(commit).await.unwrap();
+        assert_eq!(store.last_allocated(RecordKind::Incident).await.unwrap(), 1);
         let found = store
             .query(&Query {
                 filter: Filter { text: Some("outl pass".into()), ..Filter::default() },

@@ -19,8 +19,11 @@ impl Desk {
         actor: &Actor,
         content: Content,
     ) -> Result<Outcome<Article>, Error> {
-        let reference: ArticleRef = self.allocate(RecordKind::Article).await?;
-        self.create(actor, reference.into(), Command::Create { reference, content }).await
+        self.create(actor, RecordKind::Article, |reference: ArticleRef| Command::Create {
+            reference,
+            content: content.clone(),
+        })
+        .await
     }
 
     /// The article called `reference`, with its version.

@@ -45,15 +45,22 @@ impl Desk {
         for link in &new.links {
             self.row(&link.target.into()).await?;
         }
-        let reference: AssetRef = self.allocate(RecordKind::Asset).await?;
         let AddAsset { name, attributes, status, deployment, links } = new;
-        let command = match status {
-            None => Command::Order { reference, name, attributes },
-            Some(status) => {
-                Command::Register { reference, name, attributes, status, deployment, links }
+        self.create(actor, RecordKind::Asset, |reference: AssetRef| {
+            let (name, attributes) = (name.clone(), attributes.clone());
+            match status {
+                None => Command::Order { reference, name, attributes },
+                Some(status) => Command::Register {
+                    reference,
+                    name,
+                    attributes,
+                    status,
+                    deployment: deployment.clone(),
+                    links: links.clone(),
+                },
             }
-        };
-        self.create(actor, reference.into(), command).await
+        })
+        .await
     }
 
     /// The asset called `reference`, with its version.

@@ -48,15 +48,14 @@ impl Desk {
             let class = self.asset(ci).await?.record.class();
             cis.push(Target { ci, class });
         }
-        let reference: ChangeRef = self.allocate(RecordKind::Change).await?;
-        let command = Command::Raise {
+        self.create(actor, RecordKind::Change, |reference: ChangeRef| Command::Raise {
             reference,
-            title: new.title,
-            description: new.description,
-            kind: new.kind,
-            cis,
-        };
-        self.create(actor, reference.into(), command).await
+            title: new.title.clone(),
+            description: new.description.clone(),
+            kind: new.kind.clone(),
+            cis: cis.clone(),
+        })
+        .await
     }
 
     /// The change called `reference`, with its version.

@@ -42,17 +42,16 @@ impl Desk {
         new: LodgeComplaint,
     ) -> Result<Outcome<Complaint>, Error> {
         let about = self.row(&new.about.into()).await?;
-        let reference: ComplaintRef = self.allocate(RecordKind::Complaint).await?;
-        let command = Command::Lodge {
+        self.create(actor, RecordKind::Complaint, |reference: ComplaintRef| Command::Lodge {
             reference,
             about: new.about,
-            complainant: new.complainant,
+            complainant: new.complainant.clone(),
             channel: new.channel,
-            summary: new.summary,
-            details: new.details,
-            team: about.team,
-        };
-        self.create(actor, reference.into(), command).await
+            summary: new.summary.clone(),
+            details: new.details.clone(),
+            team: about.team.clone(),
+        })
+        .await
     }
 
     /// The complaint called `reference`, with its version.

@@ -14,7 +14,9 @@ use desk_core::{DeskConfig, Timestamp};
 use serde::{Deserialize, Serialize};
 
 use super::{Levels, Projection, RecordType};
-use crate::desk::{Desk, Loaded, Outcome, Versioned, Work, check_expected};
+use crate::desk::{
+    Claim, Desk, Loaded, MAX_CLAIMS, Outcome, Versioned, Work, check_expected, claims_lost, typed,
+};
 use crate::error::Error;
 use crate::outbox::{Audience, Notice, To, Topic};
 use crate::routing::RoutingContext;
@@ -80,9 +82,10 @@ impl OpenIncident {
 }
 
 impl Desk {
-    /// Opens an incident: allocates its reference, looks up the requester's VIP kind, logs it,
-    /// asks the router where it goes (unless `new` assigns or resolves it), evaluates its SLA
-    /// clocks and commits it with its notifications.
+    /// Opens an incident: looks up the requester's VIP kind, logs it under the next
+    /// reference, asks the router where it goes (unless `new` assigns or resolves it),
+    /// evaluates its SLA clocks and commits it with its notifications, claiming the reference
+    /// in the same commit (another writer that took it first makes it try the next one).
     ///
     /// A router that fails or decides something the incident refuses is logged as a warning and
     /// the incident is left unassigned: a broken rule never loses a report.
@@ -91,41 +94,50 @@ impl Desk {
         actor: &Actor,
         new: OpenIncident,
     ) -> Result<Outcome<Incident>, Error> {
-        // The reference (a write) and the requester's record (a read) do not depend on each
-        // other: ask for both at once.
+        // The desk's first reference of a kind asks the store for the last one, a read that
+        // does not depend on the requester's record: ask for both at once (later references
+        // come from what the desk has seen).
         let requester_id = RecordId::Requester(new.requester.clone());
-        let (reference, requester) = tokio::join!(
-            self.allocate::<IncidentRef>(RecordKind::Incident),
+        let (next, requester) = tokio::join!(
+            self.next_reference(RecordKind::Incident),
             self.load::<Requester>(&requester_id)
         );
-        let (reference, requester) = (reference?, requester?);
-        let mut work = Work::<Incident>::new(self.now());
-        if let Some(record) = &requester.state {
-            work.contacts.insert(new.requester.clone(), Some(record.profile().contact.clone()));
+        let (_, requester) = (next?, requester?);
+        let vip = requester.state.as_ref().and_then(Requester::vip);
+        let contact = requester.state.as_ref().map(|record| record.profile().contact.clone());
+        let kind = RecordKind::Incident;
+        for _ in 0..MAX_CLAIMS {
+            let reference = self.next_reference(kind).await?;
+            let mut work = Work::<Incident>::new(self.now());
+            if let Some(contact) = &contact {
+                work.contacts.insert(new.requester.clone(), Some(contact.clone()));
+            }
+            let command = Command::Log(Box::new(NewIncident {
+                reference: typed(reference)?,
+                title: new.title.clone(),
+                description: new.description.clone(),
+                channel: new.channel,
+                requester: new.requester.clone(),
+                requester_vip: vip,
+                category: new.category.clone(),
+                affected_ci: new.affected_ci,
+                impact: new.impact,
+                urgency: new.urgency,
+                assign: new.assign.clone(),
+                resolve: new.resolve.clone(),
+            }));
+            work.records.push(Loaded::fresh(RecordId::Ref(reference)));
+            self.run(&mut work, 0, command, actor)?;
+            if work.records[0].state.as_ref().is_some_and(|i| i.status == Status::New) {
+                self.route_in(&mut work).await;
+            }
+            if self.commit_claiming(&mut work, reference).await? == Claim::Won {
+                let outcome = work.outcome(0)?;
+                tracing::info!(reference = %outcome.record.reference, team = ?outcome.record.team(), "incident opened");
+                return Ok(outcome);
+            }
         }
-        let command = Command::Log(Box::new(NewIncident {
-            reference,
-            title: new.title,
-            description: new.description,
-            channel: new.channel,
-            requester: new.requester,
-            requester_vip: requester.state.as_ref().and_then(Requester::vip),
-            category: new.category,
-            affected_ci: new.affected_ci,
-            impact: new.impact,
-            urgency: new.urgency,
-            assign: new.assign,
-            resolve: new.resolve,
-        }));
-        work.records.push(Loaded::fresh(reference.into()));
-        self.run(&mut work, 0, command, actor)?;
-        if work.records[0].state.as_ref().is_some_and(|i| i.status == Status::New) {
-            self.route_in(&mut work).await;
-        }
-        self.commit(&mut work).await?;
-        let outcome = work.outcome(0)?;
-        tracing::info!(reference = %reference, team = ?outcome.record.team(), "incident opened");
-        Ok(outcome)
+        Err(claims_lost(kind))
     }
 
     /// Asks the router again about an open incident (after it was recategorised, say) and

@@ -50,17 +50,16 @@ impl Desk {
         for incident in &new.incidents {
             self.row(&(*incident).into()).await?;
         }
-        let reference: ProblemRef = self.allocate(RecordKind::Problem).await?;
-        let command = Command::Log {
+        self.create(actor, RecordKind::Problem, |reference: ProblemRef| Command::Log {
             reference,
-            title: new.title,
-            description: new.description,
-            category: new.category,
-            team: new.team,
-            incidents: new.incidents,
-            cis: new.cis,
-        };
-        self.create(actor, reference.into(), command).await
+            title: new.title.clone(),
+            description: new.description.clone(),
+            category: new.category.clone(),
+            team: new.team.clone(),
+            incidents: new.incidents.clone(),
+            cis: new.cis.clone(),
+        })
+        .await
     }
 
     /// The problem called `reference`, with its version.

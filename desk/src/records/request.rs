@@ -16,7 +16,7 @@ use crate::error::Error;
 use crate::outbox::{Audience, Notice, To, Topic};
 use crate::store::RowKind;
 
-/// A new service request, as [`Desk::submit_request`] takes it; the desk allocates the reference.
+/// A new service request, as [`Desk::submit_request`] takes it; the desk numbers the reference.
 ///
 /// JSON shape: `{"item": "new-starter", "requester": "r.shah", "on_behalf_of": {"name": "Sam
 /// Green"}, "details": "Starts 1 June", "channel": "self_service"}` (`on_behalf_of` and
@@ -44,16 +44,15 @@ impl Desk {
         actor: &Actor,
         new: SubmitRequest,
     ) -> Result<Outcome<ServiceRequest>, Error> {
-        let reference: RequestRef = self.allocate(RecordKind::ServiceRequest).await?;
-        let command = Command::Submit {
+        self.create(actor, RecordKind::ServiceRequest, |reference: RequestRef| Command::Submit {
             reference,
-            item: new.item,
-            requester: new.requester,
-            on_behalf_of: new.on_behalf_of,
-            details: new.details,
+            item: new.item.clone(),
+            requester: new.requester.clone(),
+            on_behalf_of: new.on_behalf_of.clone(),
+            details: new.details.clone(),
             channel: new.channel,
-        };
-        self.create(actor, reference.into(), command).await
+        })
+        .await
     }
 
     /// The service request called `reference`, with its version.
