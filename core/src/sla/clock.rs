@@ -133,27 +133,36 @@ impl Clock {
     /// the incident's history, oldest first. Each is idempotent: sending one twice records
     /// nothing the second time.
     pub fn unrecorded(&self) -> Vec<Command> {
+        let mut commands: Vec<(Timestamp, Command)> = self.pending().collect();
+        commands.sort_by_key(|(at, _)| *at);
+        commands.into_iter().map(|(_, command)| command).collect()
+    }
+
+    /// When the earliest warning or breach passed that the history has not recorded yet: a
+    /// scheduler must wake at once for it.
+    pub fn first_unrecorded(&self) -> Option<Timestamp> {
+        self.pending().map(|(at, _)| at).min()
+    }
+
+    /// Each passed and unrecorded warning or breach, with the command that records it.
+    fn pending(&self) -> impl Iterator<Item = (Timestamp, Command)> + '_ {
         let clock = || self.id.clone();
-        let mut commands: Vec<(Timestamp, Command)> = Vec::new();
-        for past in self.past_breaches.iter().filter(|past| !past.recorded) {
-            let command =
-                Command::RecordSlaBreach { clock: clock(), cycle: past.cycle, at: past.at };
-            commands.push((past.at, command));
-        }
-        for warning in self.warnings.iter().filter(|warning| !warning.recorded) {
+        let past = self.past_breaches.iter().filter(|past| !past.recorded).map(move |past| {
+            (past.at, Command::RecordSlaBreach { clock: clock(), cycle: past.cycle, at: past.at })
+        });
+        let warnings = self.warnings.iter().filter(|warning| !warning.recorded).map(move |w| {
             let command = Command::RecordSlaWarning {
                 clock: clock(),
                 cycle: self.cycle,
-                threshold: warning.threshold,
-                at: warning.at,
+                threshold: w.threshold,
+                at: w.at,
             };
-            commands.push((warning.at, command));
-        }
-        if let Some(at) = self.breached_at.filter(|_| !self.breach_recorded) {
-            commands.push((at, Command::RecordSlaBreach { clock: clock(), cycle: self.cycle, at }));
-        }
-        commands.sort_by_key(|(at, _)| *at);
-        commands.into_iter().map(|(_, command)| command).collect()
+            (w.at, command)
+        });
+        let breach = self.breached_at.filter(|_| !self.breach_recorded).map(move |at| {
+            (at, Command::RecordSlaBreach { clock: clock(), cycle: self.cycle, at })
+        });
+        past.chain(warnings).chain(breach)
     }
 }
 

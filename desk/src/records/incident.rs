@@ -421,13 +421,8 @@ impl RecordType for Incident {
 /// When the timers must next look at an incident: at once when a warning or breach has passed
 /// and is not yet recorded (it passed between two commands), else when the next one passes.
 fn wake_at(clocks: &[sla::Clock]) -> Option<Timestamp> {
-    let unrecorded = clocks.iter().filter_map(|clock| {
-        let warnings = clock.warnings.iter().filter(|w| !w.recorded).map(|w| w.at);
-        let past = clock.past_breaches.iter().filter(|p| !p.recorded).map(|p| p.at);
-        let breach = clock.breached_at.filter(|_| !clock.breach_recorded);
-        warnings.chain(past).chain(breach).min()
-    });
-    unrecorded.min().or_else(|| sla::next_wake(clocks))
+    let unrecorded = clocks.iter().filter_map(sla::Clock::first_unrecorded).min();
+    unrecorded.or_else(|| sla::next_wake(clocks))
 }
 
 /// The notices of an assignment: the team, and the agent when one is named.
