@@ -15,6 +15,17 @@
 //!   write is an `IMMEDIATE` transaction that reads the versions it checks under the write
 //!   lock, so commits to a record are serialisable, also across processes sharing the file
 //!   (a five-second busy timeout makes them wait for each other rather than fail).
+//! - **Rows projected after commit**: a commit writes what must be durable and checked under
+//!   the write lock — the events, the stream versions, the reference claim, the outbox — and
+//!   each row it carries into `pending_rows`, one small table. Indexing those rows (the row's
+//!   columns and every query index, its JSON, both search indexes, its people and CIs) is the
+//!   projector's work, done in batches: a few milliseconds after a commit, on the blocking
+//!   pool, many commits' rows in one transaction, so each index page is written once per batch
+//!   rather than once per commit. Reads never see a stale row: every read of rows (a page, a
+//!   row, timers, mentions, retention) starts a snapshot, and if anything is pending there it
+//!   projects it first (on the writer) and starts again; every other write projects first in
+//!   its own transaction. So a read sees every commit that finished before it, from this
+//!   process or another one on the same file, exactly as if rows were written in the commit.
 //! - **Never blocks the async runtime**: each operation runs on Tokio's blocking pool
 //!   (`spawn_blocking`), so the store must be used inside a Tokio runtime.
 //!
@@ -24,6 +35,7 @@
 
 pub mod schema;
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -61,6 +73,10 @@ pub const WAL_AUTOCHECKPOINT: u32 = 10_000;
 /// How many commits a file store makes between two background checkpoints.
 pub const CHECKPOINT_EVERY: u64 = 64;
 
+/// How long the projector waits after a commit before indexing its rows, so that the commits
+/// of that while share one transaction (see the crate docs).
+pub const PROJECT_AFTER: Duration = Duration::from_millis(10);
+
 /// How long a connection waits for another process's write lock before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -76,6 +92,28 @@ impl std::fmt::Debug for SqliteStore {
     }
 }
 
+impl Inner {
+    /// The writer, if no write is under way. A read runs there when it can: the writer's page
+    /// cache survives its own commits, while a reader's is emptied whenever another connection
+    /// has committed since its last read, so that every page it reads comes from the file again.
+    fn idle_writer(&self) -> Option<std::sync::MutexGuard<'_, Connection>> {
+        match self.writer.try_lock() {
+            Ok(writer) => Some(writer),
+            Err(std::sync::TryLockError::Poisoned(poisoned)) => Some(poisoned.into_inner()),
+            Err(std::sync::TryLockError::WouldBlock) => None,
+        }
+    }
+
+    /// The next reader in turn (the writer for an in-memory database).
+    fn reader(&self) -> &Mutex<Connection> {
+        if self.readers.is_empty() {
+            return &self.writer;
+        }
+        let n = self.next_reader.fetch_add(1, Ordering::Relaxed) % self.readers.len();
+        &self.readers[n]
+    }
+}
+
 struct Inner {
     writer: Mutex<Connection>,
     readers: Vec<Mutex<Connection>>,
@@ -86,6 +124,8 @@ struct Inner {
     commits: AtomicU64,
     /// Whether a background checkpoint is running.
     checkpointing: AtomicBool,
+    /// Whether a background projection is waiting or running.
+    projecting: AtomicBool,
 }
 
 /// Wraps a driver error.
@@ -106,6 +146,7 @@ impl SqliteStore {
                 .pragma_update(None, "wal_autocheckpoint", WAL_AUTOCHECKPOINT)
                 .map_err(backend)?;
             schema::migrate(&mut writer)?;
+            project(&mut writer)?;
             let checkpointer = Connection::open(&path).map_err(backend)?;
             configure(&checkpointer)?;
             let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
@@ -145,6 +186,7 @@ impl SqliteStore {
                 checkpointer: checkpointer.map(Mutex::new),
                 commits: AtomicU64::new(0),
                 checkpointing: AtomicBool::new(false),
+                projecting: AtomicBool::new(false),
             }),
         }
     }
@@ -172,7 +214,43 @@ impl SqliteStore {
         });
     }
 
+    /// Starts a background projection of the rows commits left pending, unless one is waiting
+    /// or running: it waits [`PROJECT_AFTER`] so that later commits join its batch.
+    fn project_soon(&self) {
+        if self.inner.projecting.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let store = self.clone();
+        tokio::task::spawn_blocking(move || {
+            std::thread::sleep(PROJECT_AFTER);
+            store.inner.projecting.store(false, Ordering::Release);
+            let projected = {
+                let mut writer = store.inner.writer.lock().unwrap_or_else(PoisonError::into_inner);
+                project(&mut writer)
+            };
+            // A failed projection is retried by the next read or write of rows, which reports
+            // its error then.
+            if let Ok(true) = projected {
+                store.count_commit();
+            }
+        });
+    }
+
+    /// Runs `work` in an `IMMEDIATE` transaction on the writer after projecting pending rows
+    /// (see the crate docs); commits if it succeeds.
+    async fn write_projected<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&Transaction<'_>) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        self.write(move |tx| {
+            project_pending(tx)?;
+            work(tx)
+        })
+        .await
+    }
+
     /// Runs `work` in an `IMMEDIATE` transaction on the writer; commits if it succeeds.
+    /// Leaves pending rows pending: for writes that read no rows.
     async fn write<T: Send + 'static>(
         &self,
         work: impl FnOnce(&Transaction<'_>) -> Result<T, StoreError> + Send + 'static,
@@ -192,23 +270,62 @@ impl SqliteStore {
         Ok(result)
     }
 
-    /// Runs `work` on a reader (the writer for an in-memory database).
+    /// Runs `work` on a reader (the writer for an in-memory database). For reads of events,
+    /// the outbox and holds: rows may be pending there.
     async fn read<T: Send + 'static>(
         &self,
         work: impl FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
         let inner = Arc::clone(&self.inner);
         blocking(move || {
-            let connection = if inner.readers.is_empty() {
-                &inner.writer
-            } else {
-                let n = inner.next_reader.fetch_add(1, Ordering::Relaxed) % inner.readers.len();
-                &inner.readers[n]
-            };
-            let connection = connection.lock().unwrap_or_else(PoisonError::into_inner);
+            if let Some(writer) = inner.idle_writer() {
+                return work(&writer);
+            }
+            let connection = inner.reader().lock().unwrap_or_else(PoisonError::into_inner);
             work(&connection)
         })
         .await
+    }
+
+    /// Runs `work` on a reader, in a snapshot with no rows pending: if the first snapshot has
+    /// some, they are projected on the writer and a new snapshot is taken (see the crate docs).
+    async fn read_projected<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let inner = Arc::clone(&self.inner);
+        let (result, projected) = blocking(move || {
+            let writer = match inner.idle_writer() {
+                Some(writer) => Some(writer),
+                None if inner.readers.is_empty() => {
+                    Some(inner.writer.lock().unwrap_or_else(PoisonError::into_inner))
+                }
+                None => None,
+            };
+            if let Some(mut writer) = writer {
+                let projected = project(&mut writer)?;
+                return Ok((work(&writer), projected));
+            }
+            let reader = inner.reader().lock().unwrap_or_else(PoisonError::into_inner);
+            let mut projected = false;
+            let snapshot = loop {
+                let snapshot = reader.unchecked_transaction().map_err(backend)?;
+                if !has_pending(&snapshot)? {
+                    break snapshot;
+                }
+                drop(snapshot);
+                let mut writer = inner.writer.lock().unwrap_or_else(PoisonError::into_inner);
+                projected |= project(&mut writer)?;
+            };
+            let result = work(&snapshot);
+            snapshot.finish().map_err(backend)?;
+            Ok((result, projected))
+        })
+        .await?;
+        if projected {
+            self.count_commit();
+        }
+        result
     }
 }
 
@@ -323,7 +440,127 @@ fn check_no_hold(tx: &Connection, record: &RecordId) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// Whether rows wait for the projector, in `connection`'s snapshot.
+fn has_pending(connection: &Connection) -> Result<bool, StoreError> {
+    connection
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM pending_rows)")
+        .map_err(backend)?
+        .query_row([], |row| row.get(0))
+        .map_err(backend)
+}
+
+/// Leaves `row` for the projector. Its columns are computed now, so that a row the projector
+/// could not store is refused with its commit.
+fn write_pending(tx: &Connection, row: &RecordRow) -> Result<(), StoreError> {
+    let c = RowColumns::of(row)?;
+    tx.prepare_cached("INSERT INTO pending_rows (row_json) VALUES (?1)")
+        .map_err(backend)?
+        .execute([&c.row_json])
+        .map_err(backend)?;
+    Ok(())
+}
+
+/// Stores and indexes every pending row (a record's latest only), in `tx`; says whether there
+/// were any.
+fn project_pending(tx: &Connection) -> Result<bool, StoreError> {
+    let pending: Vec<(i64, String)> = {
+        let mut select = tx
+            .prepare_cached("SELECT seq, row_json FROM pending_rows ORDER BY seq")
+            .map_err(backend)?;
+        let rows = select.query_map([], |row| Ok((row.get(0)?, row.get(1)?))).map_err(backend)?;
+        rows.collect::<Result<_, _>>().map_err(backend)?
+    };
+    let Some(&(last, _)) = pending.last() else {
+        return Ok(false);
+    };
+    let mut latest: Vec<RecordRow> = Vec::with_capacity(pending.len());
+    let mut position: HashMap<RecordId, usize> = HashMap::new();
+    for (_, json) in pending {
+        let row: RecordRow = from_json(&json)?;
+        match position.get(&row.id) {
+            Some(&n) => latest[n] = row,
+            None => {
+                position.insert(row.id.clone(), latest.len());
+                latest.push(row);
+            }
+        }
+    }
+    let mut words = Words::default();
+    for row in &latest {
+        store_row(tx, row, &mut words)?;
+    }
+    words.index(tx)?;
+    tx.prepare_cached("DELETE FROM pending_rows WHERE seq <= ?1")
+        .map_err(backend)?
+        .execute([last])
+        .map_err(backend)?;
+    Ok(true)
+}
+
+/// Projects every pending row in a transaction of its own on `writer`; says whether there were
+/// any.
+fn project(writer: &mut Connection) -> Result<bool, StoreError> {
+    if !has_pending(writer)? {
+        return Ok(false);
+    }
+    let tx = writer.transaction_with_behavior(TransactionBehavior::Immediate).map_err(backend)?;
+    let projected = project_pending(&tx)?;
+    tx.commit().map_err(backend)?;
+    Ok(projected)
+}
+
+/// Stores `row` with its words in the search indexes.
 fn write_row(tx: &Connection, row: &RecordRow) -> Result<(), StoreError> {
+    let mut words = Words::default();
+    store_row(tx, row, &mut words)?;
+    words.index(tx)
+}
+
+/// The search index changes of a batch of rows, made with one statement per table: each
+/// statement writing to a full-text table ends by writing out what it added as a new segment
+/// of the index (SQLite opens a savepoint per statement, and FTS5 flushes at each), so one
+/// statement per row wrote a segment per row and soon merged them again.
+#[derive(Default)]
+struct Words {
+    /// Rows whose old words are to be removed first.
+    removed: Vec<i64>,
+    /// Each row's words, for `row_search`.
+    all: Vec<(i64, String)>,
+    /// The open rows' words, for `row_search_open`.
+    open: Vec<(i64, String)>,
+}
+
+impl Words {
+    fn index(self, tx: &Connection) -> Result<(), StoreError> {
+        if !self.removed.is_empty() {
+            let removed = to_json(&self.removed)?;
+            for table in ["row_search", "row_search_open"] {
+                tx.prepare_cached(&format!(
+                    "DELETE FROM {table} WHERE rowid IN (SELECT value FROM json_each(?1))"
+                ))
+                .map_err(backend)?
+                .execute([&removed])
+                .map_err(backend)?;
+            }
+        }
+        for (table, rows) in [("row_search", &self.all), ("row_search_open", &self.open)] {
+            if rows.is_empty() {
+                continue;
+            }
+            tx.prepare_cached(&format!(
+                "INSERT INTO {table} (rowid, terms)
+                 SELECT value ->> 0, value ->> 1 FROM json_each(?1)"
+            ))
+            .map_err(backend)?
+            .execute([to_json(rows)?])
+            .map_err(backend)?;
+        }
+        Ok(())
+    }
+}
+
+/// Stores `row` (its columns, JSON, people and CIs) and adds its words to `words`.
+fn store_row(tx: &Connection, row: &RecordRow, words: &mut Words) -> Result<(), StoreError> {
     let c = RowColumns::of(row)?;
     // A new row has no words, people or CIs to remove: skipping those deletes spares a
     // lookup in each search index and each side table on every record created.
@@ -373,16 +610,13 @@ fn write_row(tx: &Connection, row: &RecordRow) -> Result<(), StoreError> {
     .execute((rowid, &c.row_json))
     .map_err(backend)?;
     if existed {
-        unindex(tx, rowid)?;
+        words.removed.push(rowid);
     }
     let terms = c.terms.join(" ");
-    let tables: &[&str] = if c.open { &["row_search", "row_search_open"] } else { &["row_search"] };
-    for table in tables {
-        tx.prepare_cached(&format!("INSERT INTO {table} (rowid, terms) VALUES (?1, ?2)"))
-            .map_err(backend)?
-            .execute((rowid, &terms))
-            .map_err(backend)?;
+    if c.open {
+        words.open.push((rowid, terms.clone()));
     }
+    words.all.push((rowid, terms));
     for (table, column, values) in [("row_people", "person", &c.people), ("row_cis", "ci", &c.cis)]
     {
         if existed {
@@ -493,7 +727,7 @@ fn commit(tx: &Transaction<'_>, commit: Commit) -> Result<(), StoreError> {
         .map_err(backend)?;
     }
     for row in &commit.rows {
-        write_row(tx, row)?;
+        write_pending(tx, row)?;
     }
     let mut enqueue = tx
         .prepare_cached(
@@ -599,12 +833,17 @@ impl Store for SqliteStore {
 
     async fn commit(&self, batch: Commit) -> Result<(), StoreError> {
         contract::check_commit(&batch)?;
-        self.write(move |tx| commit(tx, batch)).await
+        let rows = !batch.rows.is_empty();
+        self.write(move |tx| commit(tx, batch)).await?;
+        if rows {
+            self.project_soon();
+        }
+        Ok(())
     }
 
     async fn row(&self, record: &RecordId) -> Result<Option<RecordRow>, StoreError> {
         let record = record.to_string();
-        self.read(move |connection| {
+        self.read_projected(move |connection| {
             let json: Option<String> = connection
                 .prepare_cached(
                     "SELECT b.row_json FROM rows r JOIN row_bodies b ON b.rowid = r.rowid
@@ -622,7 +861,7 @@ impl Store for SqliteStore {
     async fn query(&self, query: &Query) -> Result<Page, StoreError> {
         let statement = desk_sql::select_page(&Sqlite, query)?;
         let query = query.clone();
-        self.read(move |connection| {
+        self.read_projected(move |connection| {
             let rows = read_rows(connection, statement)?;
             Ok(desk_sql::page_from(&query, rows))
         })
@@ -647,7 +886,7 @@ impl Store for SqliteStore {
     }
 
     async fn next_wake(&self) -> Result<Option<Timestamp>, StoreError> {
-        self.read(|connection| {
+        self.read_projected(|connection| {
             let rows = read_rows(
                 connection,
                 Statement {
@@ -663,7 +902,7 @@ impl Store for SqliteStore {
     }
 
     async fn due(&self, now: Timestamp, limit: u32) -> Result<Vec<RecordId>, StoreError> {
-        self.read(move |connection| {
+        self.read_projected(move |connection| {
             read_ids(
                 connection,
                 "SELECT id FROM rows WHERE wake_key <= ?1 ORDER BY wake_key, sort_key LIMIT ?2",
@@ -781,7 +1020,7 @@ impl Store for SqliteStore {
 
     async fn mentioning(&self, person: &PersonId) -> Result<Vec<RecordId>, StoreError> {
         let person = person.to_string();
-        self.read(move |connection| {
+        self.read_projected(move |connection| {
             read_ids(
                 connection,
                 "SELECT r.id FROM row_people p JOIN rows r ON r.id = p.record_id
@@ -794,7 +1033,7 @@ impl Store for SqliteStore {
 
     async fn redact(&self, redaction: Redaction) -> Result<(), StoreError> {
         contract::check_redaction(&redaction)?;
-        self.write(move |tx| redact(tx, redaction)).await
+        self.write_projected(move |tx| redact(tx, redaction)).await
     }
 
     async fn closed_before(
@@ -803,7 +1042,7 @@ impl Store for SqliteStore {
         cutoff: Timestamp,
         limit: u32,
     ) -> Result<Vec<RecordId>, StoreError> {
-        self.read(move |connection| {
+        self.read_projected(move |connection| {
             read_ids(
                 connection,
                 "SELECT r.id FROM rows r
@@ -818,7 +1057,7 @@ impl Store for SqliteStore {
 
     async fn delete(&self, record: &RecordId) -> Result<(), StoreError> {
         let record = record.clone();
-        self.write(move |tx| {
+        self.write_projected(move |tx| {
             check_no_hold(tx, &record)?;
             let id = record.to_string();
             for sql in [
@@ -834,7 +1073,7 @@ impl Store for SqliteStore {
     }
 
     async fn place_hold(&self, hold: LegalHold) -> Result<(), StoreError> {
-        self.write(move |tx| {
+        self.write_projected(move |tx| {
             let id = hold.record.to_string();
             if !exists(tx, &id)? {
                 return Err(StoreError::NotFound(hold.record));
@@ -881,15 +1120,13 @@ mod tests {
 
     use super::*;
 
-    #[tokio::test]
-    async fn an_in_memory_database_works_like_a_file() {
-        let store = SqliteStore::in_memory().await.unwrap();
-        assert_eq!(store.last_allocated(RecordKind::Incident).await.unwrap(), 0);
-        let reference = IncidentRef::from_number(1).unwrap().reference();
+    /// A new incident `INC-<number>` titled `title`, with its row, claiming its reference.
+    fn new_incident(number: u32, title: &str) -> (RecordId, RecordRow, Commit) {
+        let reference = IncidentRef::from_number(number).unwrap().reference();
         let record = RecordId::Ref(reference);
         let row: RecordRow = from_json(&format!(
             r#"{{"id": "{record}", "kind": "incident", "version": 0, "status": "new",
-                "open": true, "title": "Outlook keeps asking for a password", "body": "",
+                "open": true, "title": "{title}", "body": "",
                 "team": null, "tier": null, "agent": null, "priority": "P2", "requester": null,
                 "people": [], "cis": [], "created_at": "2026-01-05T09:00:00Z",
                 "updated_at": "2026-01-05T09:00:00Z", "closed_at": null,
@@ -903,17 +1140,64 @@ mod tests {
             outbox: vec![],
             claim: Some(reference),
         };
+        (record, row, commit)
+    }
+
+    fn text(words: &str) -> Query {
+        Query {
+            filter: Filter { text: Some(words.into()), ..Filter::default() },
+            limit: 10,
+            ..Query::default()
+        }
+    }
+
+    #[tokio::test]
+    async fn an_in_memory_database_works_like_a_file() {
+        let store = SqliteStore::in_memory().await.unwrap();
+        assert_eq!(store.last_allocated(RecordKind::Incident).await.unwrap(), 0);
+        let (record, row, commit) = new_incident(1, "Outlook keeps asking for a password");
         store.commit(commit).await.unwrap();
         assert_eq!(store.last_allocated(RecordKind::Incident).await.unwrap(), 1);
-        let found = store
-            .query(&Query {
-                filter: Filter { text: Some("outl pass".into()), ..Filter::default() },
-                limit: 10,
-                ..Query::default()
-            })
-            .await
-            .unwrap();
+        let found = store.query(&text("outl pass")).await.unwrap();
         assert_eq!(found.rows, [row]);
         assert_eq!(store.clone().row(&record).await.unwrap().map(|r| r.id), Some(record));
+    }
+
+    #[tokio::test]
+    async fn another_connection_sees_a_row_as_soon_as_its_commit_returns() {
+        // Given two stores on one file, as two desk processes would have
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("desk.sqlite");
+        let (first, second) =
+            (SqliteStore::open(&path).await.unwrap(), SqliteStore::open(&path).await.unwrap());
+
+        // When one commits rows, before its projector has run
+        let mut rows = Vec::new();
+        for (number, title) in [(1, "Printer jams"), (2, "Printer offline")] {
+            let (_, row, commit) = new_incident(number, title);
+            first.commit(commit).await.unwrap();
+            rows.push(row);
+        }
+
+        // Then the other finds them straight away, by query, by id and by their words
+        let (record, _, _) = new_incident(2, "");
+        assert_eq!(second.row(&record).await.unwrap().as_ref(), Some(&rows[1]));
+        let found = second.query(&text("print")).await.unwrap().rows;
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert_eq!(second.query(&text("offl")).await.unwrap().rows, [rows[1].clone()]);
+    }
+
+    #[tokio::test]
+    async fn rows_pending_when_a_store_closes_are_there_when_it_opens_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("desk.sqlite");
+        let store = SqliteStore::open(&path).await.unwrap();
+        let (record, row, commit) = new_incident(1, "VPN drops every hour");
+        store.commit(commit).await.unwrap();
+        drop(store);
+
+        let store = SqliteStore::open(&path).await.unwrap();
+        assert_eq!(store.row(&record).await.unwrap(), Some(row.clone()));
+        assert_eq!(store.query(&text("vpn hour")).await.unwrap().rows, [row]);
     }
 }

@@ -15,6 +15,10 @@
 //! the contract's words unchanged; `detail=none` and prefix indexes of one to three characters
 //! keep it small and short prefixes quick. `row_search` has every row, `row_search_open` the
 //! open ones only: searching the work queues reads doclists a twentieth the size.
+//!
+//! `pending_rows` holds the rows commits wrote that the projector has not yet indexed, in
+//! commit order (a record's latest wins); every read of rows projects them first (see the
+//! crate docs). Appending is one page per commit; a keyed table would need an index too.
 
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
 
@@ -23,13 +27,14 @@ use desk::store::StoreError;
 use crate::backend;
 
 /// The newest schema version this build understands.
-pub const LATEST: u32 = 1;
+pub const LATEST: u32 = 2;
 
 /// A migration: its name and the SQL that applies it.
 type Migration = (&'static str, fn() -> String);
 
 /// Each migration, in order: version `n` is `MIGRATIONS[n - 1]`.
-const MIGRATIONS: [Migration; LATEST as usize] = [("initial schema", initial)];
+const MIGRATIONS: [Migration; LATEST as usize] =
+    [("initial schema", initial), ("rows projected after commit", pending_rows)];
 
 /// The options of both search tables (see the module docs).
 const SEARCH: &str = "terms, content = '', contentless_delete = 1, tokenize = 'ascii', \
@@ -37,6 +42,15 @@ const SEARCH: &str = "terms, content = '', contentless_delete = 1, tokenize = 'a
 
 fn initial() -> String {
     INITIAL.replace("{search}", SEARCH)
+}
+
+/// Rows a commit wrote, waiting for the projector to index them (see the crate docs).
+fn pending_rows() -> String {
+    "CREATE TABLE pending_rows (
+        seq INTEGER PRIMARY KEY,
+        row_json TEXT NOT NULL
+    ) STRICT;"
+        .to_owned()
 }
 
 const INITIAL: &str = "
