@@ -23,6 +23,7 @@ desk_tests::for_each_backend!(
     a_stale_claim_is_refused_and_writes_nothing,
     queries_filter_by_every_field,
     text_search_finds_word_prefixes_in_any_case,
+    text_search_finds_common_and_rare_words_alike,
     pages_follow_each_order_without_gaps_or_repeats,
     a_cursor_belongs_to_its_order,
     the_outbox_leases_retries_and_gives_up,
@@ -461,6 +462,61 @@ async fn text_search_finds_word_prefixes_in_any_case(h: Harness) -> Harness {
     assert_eq!(find(store, search("scan")).await, ["INC-000002"]);
     store.delete(&incident(2)).await.expect("delete");
     assert_eq!(find(store, search("scan")).await, none);
+    h
+}
+
+/// A search reads the query's order row by row first and turns to the search index when the
+/// words are rarer than that finds quickly (`desk_sql::select_window`): both must give the
+/// rows, and the pages, that the words select.
+async fn text_search_finds_common_and_rare_words_alike(h: Harness) -> Harness {
+    let store = h.store();
+    let total = desk_sql::SEARCH_WINDOW + 60;
+    let rows: Vec<RecordRow> = (1..=total)
+        .map(|n| {
+            let mut r = row(&incident(n), 0);
+            r.created_at = at(i64::from(n));
+            let extra = match n {
+                _ if n <= 2 => " zebra",
+                _ if n % 7 == 0 => " toner",
+                _ => "",
+            };
+            r.title = format!("Printer jam{extra}");
+            r.body = String::new();
+            r
+        })
+        .collect();
+    store.commit(Commit { rows: rows.clone(), ..Commit::default() }).await.expect("commit");
+    let newest_first = |word: &str| -> Vec<String> {
+        let mut found: Vec<&RecordRow> = rows
+            .iter()
+            .filter(|r| word.split(' ').all(|w| r.title.to_lowercase().contains(w)))
+            .collect();
+        found.sort_by_key(|r| std::cmp::Reverse(r.created_at));
+        ids(&found.into_iter().cloned().collect::<Vec<_>>())
+    };
+    for (words, limit) in
+        [("printer", 100), ("toner", 250), ("zebra", 10), ("jam zebra", 1), ("toner zebra", 5)]
+    {
+        let mut query = Query {
+            filter: Filter { text: Some(words.into()), ..Filter::default() },
+            order: Order::Newest,
+            limit,
+            after: None,
+        };
+        let mut seen = Vec::new();
+        loop {
+            let page = store.query(&query).await.expect("query");
+            seen.extend(ids(&page.rows));
+            let Some(next) = page.next else { break };
+            if words == "printer" && seen.len() >= 300 {
+                break;
+            }
+            query.after = Some(next);
+        }
+        let expected = newest_first(words);
+        let expected = if words == "printer" { &expected[..seen.len()] } else { &expected[..] };
+        assert_eq!(seen, expected, "searching for {words:?}");
+    }
     h
 }
 

@@ -29,8 +29,8 @@ use desk::store::{
 use desk_core::Timestamp;
 use desk_core::id::{PersonId, RecordId, RecordKind, Reference};
 use desk_sql::{
-    Dialect, ROWS_COLUMNS, ROWS_UPDATE, RowColumns, SearchScope, Statement, Value, from_json,
-    to_i64, to_json, to_u64,
+    Dialect, ROWS_COLUMNS, ROWS_UPDATE, RowColumns, SearchScope, Statement, Value, WindowSearch,
+    from_json, to_i64, to_json, to_u64,
 };
 use tokio_postgres::error::SqlState;
 use tokio_postgres::types::ToSql;
@@ -159,18 +159,7 @@ impl Dialect for Postgres {
         scope: SearchScope,
         statement: &mut Statement,
     ) -> String {
-        // Terms are letters and digits only: quoted as lexemes they need no escapes.
-        let lexemes: Vec<String> = terms
-            .iter()
-            .map(|term| {
-                if term.chars().count() <= SHORT_PREFIX {
-                    format!("'^{term}'")
-                } else {
-                    format!("'{term}':*")
-                }
-            })
-            .collect();
-        let placeholder = statement.bind(self, Value::Text(lexemes.join(" & ")));
+        let placeholder = statement.bind(self, Value::Text(ts_query(terms)));
         let open = match scope {
             SearchScope::All => "",
             SearchScope::Open => "open AND ",
@@ -181,6 +170,27 @@ impl Dialect for Postgres {
                                 WHERE {open}search @@ {placeholder}::text::tsquery))"
         )
     }
+
+    fn has_terms(&self, terms: &[String], statement: &mut Statement) -> String {
+        let placeholder = statement.bind(self, Value::Text(ts_query(terms)));
+        format!("(r.search @@ {placeholder}::text::tsquery)")
+    }
+}
+
+/// The text of the `tsquery` that holds when a row has every one of `terms`.
+fn ts_query(terms: &[String]) -> String {
+    // Terms are letters and digits only: quoted as lexemes they need no escapes.
+    let lexemes: Vec<String> = terms
+        .iter()
+        .map(|term| {
+            if term.chars().count() <= SHORT_PREFIX {
+                format!("'^{term}'")
+            } else {
+                format!("'{term}':*")
+            }
+        })
+        .collect();
+    lexemes.join(" & ")
 }
 
 /// The longest prefix indexed as a lexeme of its own.
@@ -650,6 +660,20 @@ impl Store for PostgresStore {
     }
 
     async fn query(&self, query: &Query) -> Result<Page, StoreError> {
+        if let Some(window) = desk_sql::select_window(&Postgres, query)? {
+            let rows = self.fetch(&window.page.sql, &sql_params(&window.page.params)).await?;
+            let rows: Vec<RecordRow> =
+                rows.iter().map(|row| from_json(row.get(0))).collect::<Result<_, _>>()?;
+            // The window's size matters only when the page is not full.
+            let answered = WindowSearch::fills_page(query, rows.len()) || {
+                let counted =
+                    self.fetch(&window.count.sql, &sql_params(&window.count.params)).await?;
+                WindowSearch::covers_all(counted.first().map_or(0, |row| row.get::<_, i64>(0)))
+            };
+            if answered {
+                return Ok(desk_sql::page_from(query, rows));
+            }
+        }
         let statement = desk_sql::select_page(&Postgres, query)?;
         let rows = self.fetch(&statement.sql, &sql_params(&statement.params)).await?;
         let rows = rows.iter().map(|row| from_json(row.get(0))).collect::<Result<_, _>>()?;

@@ -57,6 +57,83 @@ pub trait Dialect {
         scope: SearchScope,
         statement: &mut Statement,
     ) -> String;
+
+    /// A boolean expression on the row aliased `r`, true when it has each of `terms` as
+    /// [`Dialect::matches_terms`] defines it, read from that one row alone (no search index):
+    /// what [`select_window`] asks of each row it reads in the query's order.
+    fn has_terms(&self, terms: &[String], statement: &mut Statement) -> String;
+}
+
+/// How many rows of a query's order a text search looks at, word by word, before it turns to
+/// the search index for every match instead (see [`select_window`]).
+pub const SEARCH_WINDOW: u32 = 5_000;
+
+/// The two statements of a text search's first attempt (see [`select_window`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WindowSearch {
+    /// The JSON of the rows among the first [`SEARCH_WINDOW`] of the query's other filters, in
+    /// its order, that have the words: at most one more than the page.
+    pub page: Statement,
+    /// How many rows the window holds (at most [`SEARCH_WINDOW`]).
+    pub count: Statement,
+}
+
+impl WindowSearch {
+    /// Whether `found` rows from [`WindowSearch::page`] fill the page and one more: then they
+    /// answer `query`.
+    pub fn fills_page(query: &Query, found: usize) -> bool {
+        found > contract::page_size(query)
+    }
+
+    /// Whether a window of `count` rows (from [`WindowSearch::count`]) held every row the
+    /// query's other filters select: then the rows found answer it, however few.
+    pub fn covers_all(count: i64) -> bool {
+        count < i64::from(SEARCH_WINDOW)
+    }
+}
+
+/// For a query with search words: the statements that look for its page among the first
+/// [`SEARCH_WINDOW`] rows its other filters select, in its order.
+///
+/// A search index answers "which rows have these words" well when few rows have them; when
+/// many have them (a common word, or several common ones together) it has to gather them all
+/// before the query can sort them and keep a page. Reading the query's order and checking each
+/// row's words costs rows read per match instead, so common words fill a page after a few
+/// rows. This is tried first; if the window holds fewer matches than a page and the window was
+/// full, the words are rare enough for [`select_page`], which starts from the index. Both give
+/// the same rows: the matches within the window are the first matches in the order.
+pub fn select_window(
+    dialect: &impl Dialect,
+    query: &Query,
+) -> Result<Option<WindowSearch>, StoreError> {
+    let Some(terms) = query.filter.text.as_deref().map(contract::search_terms) else {
+        return Ok(None);
+    };
+    if terms.is_empty() {
+        return Ok(None);
+    }
+    let key = dialect.key();
+    let window = |statement: &mut Statement, columns: &str| -> Result<String, StoreError> {
+        let mut conditions = where_filter(dialect, query, Words::Skip, statement);
+        let order_by = ordering(dialect, query, &mut conditions, statement)?;
+        let size = statement.bind(dialect, Value::Int(i64::from(SEARCH_WINDOW)));
+        Ok(format!(
+            "SELECT {columns} FROM rows r{} ORDER BY {order_by} LIMIT {size}",
+            filter_clause(&conditions)
+        ))
+    };
+    let mut page = Statement::default();
+    let has = dialect.has_terms(&terms, &mut page);
+    let rows = window(&mut page, &format!("r.{key} AS k, {has} AS hit"))?;
+    let limit = page.bind(dialect, Value::Int(contract::page_size(query) as i64 + 1));
+    page.sql = format!(
+        "SELECT b.row_json FROM (SELECT w.k FROM ({rows}) w WHERE w.hit LIMIT {limit}) p
+         JOIN row_bodies b ON b.{key} = p.k"
+    );
+    let mut count = Statement::default();
+    let rows = window(&mut count, "1")?;
+    count.sql = format!("SELECT count(*) FROM ({rows}) w");
+    Ok(Some(WindowSearch { page, count }))
 }
 
 /// Which rows a text search has to look among.
@@ -235,7 +312,34 @@ pub fn order_columns(order: Order) -> &'static [&'static str] {
 /// to their bodies.
 pub fn select_page(dialect: &impl Dialect, query: &Query) -> Result<Statement, StoreError> {
     let mut statement = Statement::default();
-    let mut conditions = where_filter(dialect, query, &mut statement);
+    let mut conditions = where_filter(dialect, query, Words::Index, &mut statement);
+    let order_by = ordering(dialect, query, &mut conditions, &mut statement)?;
+    let limit = statement.bind(dialect, Value::Int(contract::page_size(query) as i64 + 1));
+    let filter = filter_clause(&conditions);
+    let key = dialect.key();
+    statement.sql = format!(
+        "SELECT b.row_json FROM (SELECT r.{key} AS k FROM rows r{filter} ORDER BY {order_by} LIMIT {limit}) p
+         JOIN row_bodies b ON b.{key} = p.k"
+    );
+    Ok(statement)
+}
+
+/// ` WHERE` and `conditions`, or nothing.
+fn filter_clause(conditions: &[String]) -> String {
+    if conditions.is_empty() {
+        String::new()
+    } else {
+        format!(" WHERE {}", conditions.join(" AND "))
+    }
+}
+
+/// The `ORDER BY` list of the query's order; adds the condition of its cursor, if any.
+fn ordering(
+    dialect: &impl Dialect,
+    query: &Query,
+    conditions: &mut Vec<String>,
+    statement: &mut Statement,
+) -> Result<String, StoreError> {
     let order = order_columns(query.order);
     let qualified: Vec<String> = order.iter().map(|column| format!("r.{column}")).collect();
     if let Some(cursor) = &query.after {
@@ -249,23 +353,25 @@ pub fn select_page(dialect: &impl Dialect, query: &Query) -> Result<Statement, S
     let direction = if query.order.descending() { " DESC" } else { "" };
     let order_by: Vec<String> =
         qualified.iter().map(|column| format!("{column}{direction}")).collect();
-    let limit = statement.bind(dialect, Value::Int(contract::page_size(query) as i64 + 1));
-    let filter = if conditions.is_empty() {
-        String::new()
-    } else {
-        format!(" WHERE {}", conditions.join(" AND "))
-    };
-    let key = dialect.key();
-    statement.sql = format!(
-        "SELECT b.row_json FROM (SELECT r.{key} AS k FROM rows r{filter} ORDER BY {} LIMIT {limit}) p
-         JOIN row_bodies b ON b.{key} = p.k",
-        order_by.join(", ")
-    );
-    Ok(statement)
+    Ok(order_by.join(", "))
+}
+
+/// Whether a filter's search words become a condition.
+#[derive(Clone, Copy)]
+enum Words {
+    /// Yes, answered by the search index.
+    Index,
+    /// No: the caller checks them itself.
+    Skip,
 }
 
 /// The conditions of a query's filter, as [`desk::contract`] defines them.
-fn where_filter(dialect: &impl Dialect, query: &Query, statement: &mut Statement) -> Vec<String> {
+fn where_filter(
+    dialect: &impl Dialect,
+    query: &Query,
+    words: Words,
+    statement: &mut Statement,
+) -> Vec<String> {
     let filter = &query.filter;
     let mut conditions = Vec::new();
     let mut equals = |column: &str, value: Option<String>, statement: &mut Statement| {
@@ -300,7 +406,7 @@ fn where_filter(dialect: &impl Dialect, query: &Query, statement: &mut Statement
         conditions
             .push(format!("r.id IN (SELECT record_id FROM row_cis WHERE ci = {placeholder})"));
     }
-    if let Some(text) = &filter.text {
+    if let (Some(text), Words::Index) = (&filter.text, words) {
         let terms = contract::search_terms(text);
         if !terms.is_empty() {
             let open = filter.open == Some(true) || open_only;
@@ -351,6 +457,11 @@ mod tests {
         ) -> String {
             let placeholder = statement.bind(self, Value::Text(terms.join(" ")));
             format!("search({scope:?}, {placeholder})")
+        }
+
+        fn has_terms(&self, terms: &[String], statement: &mut Statement) -> String {
+            let placeholder = statement.bind(self, Value::Text(terms.join(" ")));
+            format!("words(r, {placeholder})")
         }
     }
 

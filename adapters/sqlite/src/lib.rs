@@ -50,8 +50,8 @@ use desk::store::{
 use desk_core::Timestamp;
 use desk_core::id::{PersonId, RecordId, RecordKind, Reference};
 use desk_sql::{
-    Dialect, ROWS_COLUMNS, ROWS_UPDATE, RowColumns, SearchScope, Statement, Value, from_json,
-    to_i64, to_json, to_u64,
+    Dialect, ROWS_COLUMNS, ROWS_UPDATE, RowColumns, SearchScope, Statement, Value, WindowSearch,
+    from_json, to_i64, to_json, to_u64,
 };
 use rusqlite::config::DbConfig;
 use rusqlite::{
@@ -387,6 +387,19 @@ impl Dialect for Sqlite {
         };
         format!("r.rowid IN (SELECT rowid FROM {table} WHERE {table} MATCH {placeholder})")
     }
+
+    fn has_terms(&self, terms: &[String], statement: &mut Statement) -> String {
+        // `row_words` holds the row's words with a space before each: a word begins with a
+        // term exactly when the term, after a space, is in there.
+        let checks: Vec<String> = terms
+            .iter()
+            .map(|term| {
+                let placeholder = statement.bind(self, Value::Text(format!(" {term}")));
+                format!("instr(w.words, {placeholder}) > 0")
+            })
+            .collect();
+        format!("(SELECT {} FROM row_words w WHERE w.rowid = r.rowid)", checks.join(" AND "))
+    }
 }
 
 fn sql_params(params: Vec<Value>) -> Vec<rusqlite::types::Value> {
@@ -460,14 +473,29 @@ fn write_pending(tx: &Connection, row: &RecordRow) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// Stores and indexes every pending row (a record's latest only), in `tx`; says whether there
-/// were any.
+/// How many pending rows the projector reads at a time.
+const PROJECT_CHUNK: i64 = 1_000;
+
+/// Stores and indexes every pending row, in `tx`, in commit order (a record's latest is what
+/// stays); says whether there were any.
 fn project_pending(tx: &Connection) -> Result<bool, StoreError> {
+    let mut projected = false;
+    while project_chunk(tx)? {
+        projected = true;
+    }
+    Ok(projected)
+}
+
+/// Stores and indexes the first [`PROJECT_CHUNK`] pending rows, in `tx`, and removes them from
+/// the queue; says whether there were any.
+fn project_chunk(tx: &Connection) -> Result<bool, StoreError> {
     let pending: Vec<(i64, String)> = {
         let mut select = tx
-            .prepare_cached("SELECT seq, row_json FROM pending_rows ORDER BY seq")
+            .prepare_cached("SELECT seq, row_json FROM pending_rows ORDER BY seq LIMIT ?1")
             .map_err(backend)?;
-        let rows = select.query_map([], |row| Ok((row.get(0)?, row.get(1)?))).map_err(backend)?;
+        let rows = select
+            .query_map([PROJECT_CHUNK], |row| Ok((row.get(0)?, row.get(1)?)))
+            .map_err(backend)?;
         rows.collect::<Result<_, _>>().map_err(backend)?
     };
     let Some(&(last, _)) = pending.last() else {
@@ -497,15 +525,16 @@ fn project_pending(tx: &Connection) -> Result<bool, StoreError> {
     Ok(true)
 }
 
-/// Projects every pending row in a transaction of its own on `writer`; says whether there were
-/// any.
+/// Projects every pending row on `writer`, a transaction per [`PROJECT_CHUNK`] (a database
+/// migrated from version 1 queues every row it has); says whether there were any.
 fn project(writer: &mut Connection) -> Result<bool, StoreError> {
-    if !has_pending(writer)? {
-        return Ok(false);
+    let mut projected = false;
+    while has_pending(writer)? {
+        let tx =
+            writer.transaction_with_behavior(TransactionBehavior::Immediate).map_err(backend)?;
+        projected |= project_chunk(&tx)?;
+        tx.commit().map_err(backend)?;
     }
-    let tx = writer.transaction_with_behavior(TransactionBehavior::Immediate).map_err(backend)?;
-    let projected = project_pending(&tx)?;
-    tx.commit().map_err(backend)?;
     Ok(projected)
 }
 
@@ -613,6 +642,13 @@ fn store_row(tx: &Connection, row: &RecordRow, words: &mut Words) -> Result<(), 
         words.removed.push(rowid);
     }
     let terms = c.terms.join(" ");
+    tx.prepare_cached(
+        "INSERT INTO row_words (rowid, words) VALUES (?1, ' ' || ?2)
+         ON CONFLICT (rowid) DO UPDATE SET words = excluded.words",
+    )
+    .map_err(backend)?
+    .execute((rowid, &terms))
+    .map_err(backend)?;
     if c.open {
         words.open.push((rowid, terms.clone()));
     }
@@ -653,6 +689,7 @@ fn delete_row(tx: &Connection, record: &str) -> Result<(), StoreError> {
         .map_err(backend)?;
     if let Some(rowid) = rowid {
         tx.execute("DELETE FROM row_bodies WHERE rowid = ?1", [rowid]).map_err(backend)?;
+        tx.execute("DELETE FROM row_words WHERE rowid = ?1", [rowid]).map_err(backend)?;
         unindex(tx, rowid)?;
     }
     for sql in
@@ -859,9 +896,27 @@ impl Store for SqliteStore {
     }
 
     async fn query(&self, query: &Query) -> Result<Page, StoreError> {
+        let window = desk_sql::select_window(&Sqlite, query)?;
         let statement = desk_sql::select_page(&Sqlite, query)?;
         let query = query.clone();
         self.read_projected(move |connection| {
+            if let Some(window) = window {
+                let rows = read_rows(connection, window.page)?;
+                let answered = WindowSearch::fills_page(&query, rows.len()) || {
+                    let count = window.count;
+                    let count: i64 = connection
+                        .prepare_cached(&count.sql)
+                        .map_err(backend)?
+                        .query_row(rusqlite::params_from_iter(sql_params(count.params)), |row| {
+                            row.get(0)
+                        })
+                        .map_err(backend)?;
+                    WindowSearch::covers_all(count)
+                };
+                if answered {
+                    return Ok(desk_sql::page_from(&query, rows));
+                }
+            }
             let rows = read_rows(connection, statement)?;
             Ok(desk_sql::page_from(&query, rows))
         })

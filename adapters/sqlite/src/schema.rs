@@ -16,6 +16,9 @@
 //! keep it small and short prefixes quick. `row_search` has every row, `row_search_open` the
 //! open ones only: searching the work queues reads doclists a twentieth the size.
 //!
+//! `row_words` has each row's words as text, a space before each, for searches that check
+//! rows one by one in a query's order (`desk_sql::select_window`).
+//!
 //! `pending_rows` holds the rows commits wrote that the projector has not yet indexed, in
 //! commit order (a record's latest wins); every read of rows projects them first (see the
 //! crate docs). Appending is one page per commit; a keyed table would need an index too.
@@ -34,7 +37,7 @@ type Migration = (&'static str, fn() -> String);
 
 /// Each migration, in order: version `n` is `MIGRATIONS[n - 1]`.
 const MIGRATIONS: [Migration; LATEST as usize] =
-    [("initial schema", initial), ("rows projected after commit", pending_rows)];
+    [("initial schema", initial), ("rows projected after commit, words by row", pending_rows)];
 
 /// The options of both search tables (see the module docs).
 const SEARCH: &str = "terms, content = '', contentless_delete = 1, tokenize = 'ascii', \
@@ -44,12 +47,19 @@ fn initial() -> String {
     INITIAL.replace("{search}", SEARCH)
 }
 
-/// Rows a commit wrote, waiting for the projector to index them (see the crate docs).
+/// Rows a commit wrote, waiting for the projector to index them (see the crate docs), and each
+/// row's words as text. Every row stored so far is queued again, so that the projector gives
+/// it its words.
 fn pending_rows() -> String {
     "CREATE TABLE pending_rows (
         seq INTEGER PRIMARY KEY,
         row_json TEXT NOT NULL
-    ) STRICT;"
+    ) STRICT;
+    CREATE TABLE row_words (
+        rowid INTEGER PRIMARY KEY,
+        words TEXT NOT NULL
+    ) STRICT;
+    INSERT INTO pending_rows (row_json) SELECT row_json FROM row_bodies ORDER BY rowid;"
         .to_owned()
 }
 
