@@ -8,7 +8,8 @@
 //! | `events` | every event: global `position`, `record_id`, `seq`, the [`EventRecord`] as JSON |
 //! | `rows` | the projection: the narrow [`RowColumns`] queries filter and sort by |
 //! | `row_bodies` | each row's [`RecordRow`] as JSON |
-//! | search | each row's words (SQLite: FTS5 `row_search` and `row_search_open`; PostgreSQL: `row_search` with a `tsvector`) |
+//! | search | each row's words (SQLite: FTS5 `row_search` and `row_search_open`, and the words as text in `row_words`; PostgreSQL: a `tsvector` in `rows`) |
+//! | `pending_rows` | SQLite only: rows committed and not yet indexed (see `desk-sqlite`) |
 //! | `row_people`, `row_cis` | who and which CIs each row names (GDPR search, CI filter) |
 //! | `outbox` | notifications: waiting, delivered or dead, kept by key so none is enqueued twice |
 //! | `holds` | legal holds |
@@ -66,7 +67,7 @@ pub trait Dialect {
 
 /// How many rows of a query's order a text search looks at, word by word, before it turns to
 /// the search index for every match instead (see [`select_window`]).
-pub const SEARCH_WINDOW: u32 = 5_000;
+pub const SEARCH_WINDOW: u32 = 1_000;
 
 /// The two statements of a text search's first attempt (see [`select_window`]).
 #[derive(Debug, Clone, PartialEq, Eq)]

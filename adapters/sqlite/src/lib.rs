@@ -462,13 +462,14 @@ fn has_pending(connection: &Connection) -> Result<bool, StoreError> {
         .map_err(backend)
 }
 
-/// Leaves `row` for the projector. Its columns are computed now, so that a row the projector
-/// could not store is refused with its commit.
+/// Leaves `row` for the projector. What could keep [`RowColumns::of`] from storing it (a
+/// version too large to store, JSON that will not encode) is checked now, so that such a row
+/// is refused with its commit rather than stopping the projector.
 fn write_pending(tx: &Connection, row: &RecordRow) -> Result<(), StoreError> {
-    let c = RowColumns::of(row)?;
+    to_i64(row.version)?;
     tx.prepare_cached("INSERT INTO pending_rows (row_json) VALUES (?1)")
         .map_err(backend)?
-        .execute([&c.row_json])
+        .execute([to_json(row)?])
         .map_err(backend)?;
     Ok(())
 }
