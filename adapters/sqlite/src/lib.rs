@@ -529,15 +529,30 @@ fn project_chunk(tx: &Connection) -> Result<bool, StoreError> {
 /// Projects every pending row on `writer`, a transaction per [`PROJECT_CHUNK`] (a database
 /// migrated from version 1 queues every row it has); says whether there were any.
 fn project(writer: &mut Connection) -> Result<bool, StoreError> {
-    let mut projected = false;
+    let mut chunks = 0;
     while has_pending(writer)? {
         let tx =
             writer.transaction_with_behavior(TransactionBehavior::Immediate).map_err(backend)?;
-        projected |= project_chunk(&tx)?;
+        if project_chunk(&tx)? {
+            chunks += 1;
+        }
         tx.commit().map_err(backend)?;
     }
-    Ok(projected)
+    if chunks >= MERGE_AFTER_CHUNKS {
+        // Rewriting that many rows left the search indexes in many segments, full of deleted
+        // entries that every search reads past: merge each into one.
+        for table in ["row_search", "row_search_open"] {
+            writer
+                .execute(&format!("INSERT INTO {table} ({table}) VALUES ('optimize')"), [])
+                .map_err(backend)?;
+        }
+    }
+    Ok(chunks > 0)
 }
+
+/// After projecting this many chunks at once (a migration that queues every row, say), the
+/// projector merges the search indexes.
+const MERGE_AFTER_CHUNKS: usize = 50;
 
 /// Stores `row` with its words in the search indexes.
 fn write_row(tx: &Connection, row: &RecordRow) -> Result<(), StoreError> {
@@ -552,8 +567,10 @@ fn write_row(tx: &Connection, row: &RecordRow) -> Result<(), StoreError> {
 /// statement per row wrote a segment per row and soon merged them again.
 #[derive(Default)]
 struct Words {
-    /// Rows whose old words are to be removed first.
+    /// Rows whose old words are to be removed from `row_search` first.
     removed: Vec<i64>,
+    /// Rows to be removed from `row_search_open` first: closed, or with new words.
+    removed_open: Vec<i64>,
     /// Each row's words, for `row_search`.
     all: Vec<(i64, String)>,
     /// The open rows' words, for `row_search_open`.
@@ -562,16 +579,18 @@ struct Words {
 
 impl Words {
     fn index(self, tx: &Connection) -> Result<(), StoreError> {
-        if !self.removed.is_empty() {
-            let removed = to_json(&self.removed)?;
-            for table in ["row_search", "row_search_open"] {
-                tx.prepare_cached(&format!(
-                    "DELETE FROM {table} WHERE rowid IN (SELECT value FROM json_each(?1))"
-                ))
-                .map_err(backend)?
-                .execute([&removed])
-                .map_err(backend)?;
+        for (table, removed) in
+            [("row_search", &self.removed), ("row_search_open", &self.removed_open)]
+        {
+            if removed.is_empty() {
+                continue;
             }
+            tx.prepare_cached(&format!(
+                "DELETE FROM {table} WHERE rowid IN (SELECT value FROM json_each(?1))"
+            ))
+            .map_err(backend)?
+            .execute([to_json(removed)?])
+            .map_err(backend)?;
         }
         for (table, rows) in [("row_search", &self.all), ("row_search_open", &self.open)] {
             if rows.is_empty() {
@@ -593,12 +612,19 @@ impl Words {
 fn store_row(tx: &Connection, row: &RecordRow, words: &mut Words) -> Result<(), StoreError> {
     let c = RowColumns::of(row)?;
     // A new row has no words, people or CIs to remove: skipping those deletes spares a
-    // lookup in each search index and each side table on every record created.
-    let existed: bool = tx
-        .prepare_cached("SELECT EXISTS (SELECT 1 FROM rows WHERE id = ?1)")
+    // lookup in each search index and each side table on every record created. A row whose
+    // words have not changed (most updates change neither title, description nor people)
+    // keeps its entries in the search indexes.
+    let before: Option<(bool, Option<String>)> = tx
+        .prepare_cached(
+            "SELECT r.open, w.words FROM rows r LEFT JOIN row_words w ON w.rowid = r.rowid
+             WHERE r.id = ?1",
+        )
         .map_err(backend)?
-        .query_row([&c.id], |row| row.get(0))
+        .query_row([&c.id], |row| Ok((row.get(0)?, row.get(1)?)))
+        .optional()
         .map_err(backend)?;
+    let existed = before.is_some();
     let rowid: i64 = tx
         .prepare_cached(&format!(
             "INSERT INTO rows ({ROWS_COLUMNS})
@@ -639,21 +665,34 @@ fn store_row(tx: &Connection, row: &RecordRow, words: &mut Words) -> Result<(), 
     .map_err(backend)?
     .execute((rowid, &c.row_json))
     .map_err(backend)?;
-    if existed {
-        words.removed.push(rowid);
-    }
     let terms = c.terms.join(" ");
-    tx.prepare_cached(
-        "INSERT INTO row_words (rowid, words) VALUES (?1, ' ' || ?2)
-         ON CONFLICT (rowid) DO UPDATE SET words = excluded.words",
-    )
-    .map_err(backend)?
-    .execute((rowid, &terms))
-    .map_err(backend)?;
-    if c.open {
-        words.open.push((rowid, terms.clone()));
+    let text = format!(" {terms}");
+    match before {
+        Some((was_open, Some(old))) if old == text => match (was_open, c.open) {
+            (true, false) => words.removed_open.push(rowid),
+            (false, true) => words.open.push((rowid, terms)),
+            _ => {}
+        },
+        before => {
+            if let Some((was_open, _)) = before {
+                words.removed.push(rowid);
+                if was_open {
+                    words.removed_open.push(rowid);
+                }
+            }
+            tx.prepare_cached(
+                "INSERT INTO row_words (rowid, words) VALUES (?1, ?2)
+                 ON CONFLICT (rowid) DO UPDATE SET words = excluded.words",
+            )
+            .map_err(backend)?
+            .execute((rowid, &text))
+            .map_err(backend)?;
+            if c.open {
+                words.open.push((rowid, terms.clone()));
+            }
+            words.all.push((rowid, terms));
+        }
     }
-    words.all.push((rowid, terms));
     for (table, column, values) in [("row_people", "person", &c.people), ("row_cis", "ci", &c.cis)]
     {
         if existed {
