@@ -26,8 +26,12 @@
 //!   projects it first (on the writer) and starts again; every other write projects first in
 //!   its own transaction. So a read sees every commit that finished before it, from this
 //!   process or another one on the same file, exactly as if rows were written in the commit.
-//! - **Never blocks the async runtime**: each operation runs on Tokio's blocking pool
-//!   (`spawn_blocking`), so the store must be used inside a Tokio runtime.
+//! - **Never stalls the async runtime**: on Tokio's multi-threaded runtime each operation runs
+//!   where it is called, inside `block_in_place`, which first hands the worker's other tasks to
+//!   another thread; on a current-thread runtime it runs on the blocking pool
+//!   (`spawn_blocking`). Handing each call to the pool and waking the caller afterwards cost
+//!   more than most of the calls themselves (about 170 µs a call measured here, against 30 µs
+//!   for reading a record's history). The store must be used inside a Tokio runtime.
 //!
 //! SQLite is compiled in (`rusqlite`'s `bundled` feature, with FTS5): no system library is
 //! needed. The tables are those of [`desk_sql`]; [`schema`] has the DDL and the indexes.
@@ -329,10 +333,16 @@ impl SqliteStore {
     }
 }
 
-/// Runs blocking database work on Tokio's blocking pool.
+/// Runs blocking database work without stalling the runtime: in place on the multi-threaded
+/// runtime (its other tasks move to another worker first), on the blocking pool otherwise (see
+/// the crate docs).
 async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
 ) -> Result<T, StoreError> {
+    let flavor = tokio::runtime::Handle::try_current().map(|handle| handle.runtime_flavor());
+    if let Ok(tokio::runtime::RuntimeFlavor::MultiThread) = flavor {
+        return tokio::task::block_in_place(work);
+    }
     tokio::task::spawn_blocking(work).await.map_err(StoreError::backend)?
 }
 
