@@ -55,10 +55,10 @@ use rusqlite::{Connection, named_params, params};
 use tokio::runtime::Runtime;
 
 /// Incidents opened per measurement of the printed comparison.
-const ROUNDS: usize = 400;
+const ROUNDS: usize = 1_000;
 
 /// Measurements of each case, taken in turns; the report gives their median.
-const MEASUREMENTS: usize = 5;
+const MEASUREMENTS: usize = 7;
 
 /// The machine's one-minute load average, as `/proc/loadavg` gives it (the machine is shared).
 fn load_average() -> String {

@@ -77,9 +77,13 @@ pub const WAL_AUTOCHECKPOINT: u32 = 10_000;
 /// How many commits a file store makes between two background checkpoints.
 pub const CHECKPOINT_EVERY: u64 = 64;
 
-/// How long the projector waits after a commit before indexing its rows, so that the commits
-/// of that while share one transaction (see the crate docs).
+/// How long commits must pause before the background projector indexes their rows (see the
+/// crate docs): while they keep coming, rows wait and are indexed in larger batches.
 pub const PROJECT_AFTER: Duration = Duration::from_millis(10);
+
+/// How many commits with rows the background projector lets wait, commits coming without a
+/// pause, before it indexes them anyway (giving way to each commit that arrives meanwhile).
+pub const PROJECT_BACKLOG: u64 = 1_000;
 
 /// How long a connection waits for another process's write lock before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -130,6 +134,10 @@ struct Inner {
     checkpointing: AtomicBool,
     /// Whether a background projection is waiting or running.
     projecting: AtomicBool,
+    /// How many writes wait for the writer: the background projector gives way to them.
+    writers_waiting: AtomicUsize,
+    /// Commits with rows since the store opened.
+    row_commits: AtomicU64,
 }
 
 /// Wraps a driver error.
@@ -191,6 +199,8 @@ impl SqliteStore {
                 commits: AtomicU64::new(0),
                 checkpointing: AtomicBool::new(false),
                 projecting: AtomicBool::new(false),
+                writers_waiting: AtomicUsize::new(0),
+                row_commits: AtomicU64::new(0),
             }),
         }
     }
@@ -226,16 +236,35 @@ impl SqliteStore {
         }
         let store = self.clone();
         tokio::task::spawn_blocking(move || {
-            std::thread::sleep(PROJECT_AFTER);
+            // Wait for a pause in the commits, or for the backlog to grow large: while commits
+            // keep coming, their rows are indexed later in larger batches (or by a read).
+            let started = store.inner.row_commits.load(Ordering::Acquire);
+            loop {
+                let seen = store.inner.row_commits.load(Ordering::Acquire);
+                std::thread::sleep(PROJECT_AFTER);
+                let now = store.inner.row_commits.load(Ordering::Acquire);
+                if now == seen || now - started >= PROJECT_BACKLOG {
+                    break;
+                }
+            }
             store.inner.projecting.store(false, Ordering::Release);
-            let projected = {
-                let mut writer = store.inner.writer.lock().unwrap_or_else(PoisonError::into_inner);
-                project(&mut writer)
-            };
-            // A failed projection is retried by the next read or write of rows, which reports
-            // its error then.
-            if let Ok(true) = projected {
-                store.count_commit();
+            loop {
+                // Commits come first: one waiting for the writer puts the rest off.
+                if store.inner.writers_waiting.load(Ordering::Acquire) > 0 {
+                    store.project_soon();
+                    return;
+                }
+                let projected = {
+                    let mut writer =
+                        store.inner.writer.lock().unwrap_or_else(PoisonError::into_inner);
+                    project_some(&mut writer, BACKGROUND_CHUNK)
+                };
+                // A failed projection is retried by the next read or write of rows, which
+                // reports its error then.
+                match projected {
+                    Ok(true) => store.count_commit(),
+                    Ok(false) | Err(_) => return,
+                }
             }
         });
     }
@@ -261,7 +290,9 @@ impl SqliteStore {
     ) -> Result<T, StoreError> {
         let inner = Arc::clone(&self.inner);
         let result = blocking(move || {
+            inner.writers_waiting.fetch_add(1, Ordering::AcqRel);
             let mut connection = inner.writer.lock().unwrap_or_else(PoisonError::into_inner);
+            inner.writers_waiting.fetch_sub(1, Ordering::AcqRel);
             let tx = connection
                 .transaction_with_behavior(TransactionBehavior::Immediate)
                 .map_err(backend)?;
@@ -487,6 +518,10 @@ fn write_pending(tx: &Connection, row: &RecordRow) -> Result<(), StoreError> {
 /// How many pending rows the projector reads at a time.
 const PROJECT_CHUNK: i64 = 1_000;
 
+/// How many pending rows the background projector indexes in one transaction, holding the
+/// writer meanwhile: few enough that a commit arriving then waits little.
+const BACKGROUND_CHUNK: i64 = 32;
+
 /// Stores and indexes every pending row, in `tx`, in commit order (a record's latest is what
 /// stays); says whether there were any.
 fn project_pending(tx: &Connection) -> Result<bool, StoreError> {
@@ -500,13 +535,27 @@ fn project_pending(tx: &Connection) -> Result<bool, StoreError> {
 /// Stores and indexes the first [`PROJECT_CHUNK`] pending rows, in `tx`, and removes them from
 /// the queue; says whether there were any.
 fn project_chunk(tx: &Connection) -> Result<bool, StoreError> {
+    project_first(tx, PROJECT_CHUNK)
+}
+
+/// Projects the first `limit` pending rows in a transaction of its own on `writer`; says
+/// whether there were any.
+fn project_some(writer: &mut Connection, limit: i64) -> Result<bool, StoreError> {
+    let tx = writer.transaction_with_behavior(TransactionBehavior::Immediate).map_err(backend)?;
+    let projected = project_first(&tx, limit)?;
+    tx.commit().map_err(backend)?;
+    Ok(projected)
+}
+
+/// Stores and indexes the first `limit` pending rows, in `tx`, and removes them from the
+/// queue; says whether there were any.
+fn project_first(tx: &Connection, limit: i64) -> Result<bool, StoreError> {
     let pending: Vec<(i64, String)> = {
         let mut select = tx
             .prepare_cached("SELECT seq, row_json FROM pending_rows ORDER BY seq LIMIT ?1")
             .map_err(backend)?;
-        let rows = select
-            .query_map([PROJECT_CHUNK], |row| Ok((row.get(0)?, row.get(1)?)))
-            .map_err(backend)?;
+        let rows =
+            select.query_map([limit], |row| Ok((row.get(0)?, row.get(1)?))).map_err(backend)?;
         rows.collect::<Result<_, _>>().map_err(backend)?
     };
     let Some(&(last, _)) = pending.last() else {
@@ -923,6 +972,7 @@ impl Store for SqliteStore {
         let rows = !batch.rows.is_empty();
         self.write(move |tx| commit(tx, batch)).await?;
         if rows {
+            self.inner.row_commits.fetch_add(1, Ordering::AcqRel);
             self.project_soon();
         }
         Ok(())
