@@ -19,9 +19,11 @@
 //!   the write lock — the events, the stream versions, the reference claim, the outbox — and
 //!   each row it carries into `pending_rows`, one small table. Indexing those rows (the row's
 //!   columns and every query index, its JSON, both search indexes, its people and CIs) is the
-//!   projector's work, done in batches: a few milliseconds after a commit, on the blocking
-//!   pool, many commits' rows in one transaction, so each index page is written once per batch
-//!   rather than once per commit. Reads never see a stale row: every read of rows (a page, a
+//!   projector's work, done in batches on the blocking pool once commits pause for
+//!   [`PROJECT_AFTER`] (or [`PROJECT_BACKLOG`] have queued rows), many commits' rows per
+//!   transaction, so each index page is written once per batch rather than once per commit;
+//!   it stops whenever a commit waits for the writer, and goes on later. Reads never see a
+//!   stale row: every read of rows (a page, a
 //!   row, timers, mentions, retention) starts a snapshot, and if anything is pending there it
 //!   projects it first (on the writer) and starts again; every other write projects first in
 //!   its own transaction. So a read sees every commit that finished before it, from this
