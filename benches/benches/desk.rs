@@ -19,8 +19,7 @@
 //!   this one.
 //! - **desk's schema**: the same rows into the desk's own tables, created by
 //!   `SqliteStore::open`, with every index the queries need: the row's columns and its
-//!   thirteen indexes, the row's JSON, both full-text indexes, the people it names, the
-//!   stream's version, all of it inside each incident's transaction (where the desk indexes
+//!   thirteen indexes, the row's JSON, both full-text indexes, the people it names, all of it inside each incident's transaction (where the desk indexes
 //!   rows in batches after the commit). The gap between it and the bare baseline is what the
 //!   schema costs when written row by row.
 //!
@@ -254,10 +253,6 @@ impl Raw {
         for (seq, event) in rows.events.iter().enumerate() {
             insert.execute(params![id, seq as i64 + 1, event]).unwrap();
         }
-        tx.prepare_cached("INSERT INTO streams (record_id, version) VALUES (?1, ?2)")
-            .unwrap()
-            .execute(params![id, rows.events.len() as i64])
-            .unwrap();
         let sort_key = desk::contract::id_key(&reference);
         let rowid: i64 = tx
             .prepare_cached(&format!(

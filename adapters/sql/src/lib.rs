@@ -4,7 +4,7 @@
 //!
 //! | table | holds |
 //! |---|---|
-//! | `streams` | one row per record with history: its id and version |
+//! | `streams` | PostgreSQL only: one row per record with history, its id and version, locked by a commit to it (SQLite reads a version from `events` under its one write lock) |
 //! | `events` | every event: global `position`, `record_id`, `seq`, the [`EventRecord`] as JSON |
 //! | `rows` | the projection: the narrow [`RowColumns`] queries filter and sort by |
 //! | `row_bodies` | each row's [`RecordRow`] as JSON |

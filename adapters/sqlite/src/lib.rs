@@ -459,19 +459,20 @@ fn record_id(text: &str) -> Result<RecordId, StoreError> {
     text.parse().map_err(|error| StoreError::Corrupt(format!("record id `{text}`: {error}")))
 }
 
+/// The version of `record`: the `seq` of its last event, found at the end of its entries in
+/// the events' `(record_id, seq)` index (0 for a record without history).
 fn version(tx: &Connection, record: &str) -> Result<u64, StoreError> {
     let version: Option<i64> = tx
-        .prepare_cached("SELECT version FROM streams WHERE record_id = ?1")
+        .prepare_cached("SELECT max(seq) FROM events WHERE record_id = ?1")
         .map_err(backend)?
         .query_row([record], |row| row.get(0))
-        .optional()
         .map_err(backend)?;
     to_u64(version.unwrap_or(0))
 }
 
 fn exists(tx: &Connection, record: &str) -> Result<bool, StoreError> {
     tx.query_row(
-        "SELECT EXISTS (SELECT 1 FROM streams WHERE record_id = ?1)
+        "SELECT EXISTS (SELECT 1 FROM events WHERE record_id = ?1)
              OR EXISTS (SELECT 1 FROM rows WHERE id = ?1)",
         [record],
         |row| row.get(0),
@@ -855,14 +856,6 @@ fn commit(tx: &Transaction<'_>, commit: Commit) -> Result<(), StoreError> {
         for event in &append.events {
             insert.execute((&record, to_i64(event.seq)?, to_json(event)?)).map_err(backend)?;
         }
-        let new_version = to_i64(append.expected_version + append.events.len() as u64)?;
-        tx.prepare_cached(
-            "INSERT INTO streams (record_id, version) VALUES (?1, ?2)
-             ON CONFLICT (record_id) DO UPDATE SET version = excluded.version",
-        )
-        .map_err(backend)?
-        .execute((&record, new_version))
-        .map_err(backend)?;
     }
     for row in &commit.rows {
         write_pending(tx, row)?;
@@ -909,8 +902,6 @@ fn redact(tx: &Transaction<'_>, redaction: Redaction) -> Result<(), StoreError> 
             update.execute((&target, to_json(&event)?, &record, seq)).map_err(backend)?;
         }
     }
-    tx.execute("UPDATE streams SET record_id = ?1 WHERE record_id = ?2", [&target, &record])
-        .map_err(backend)?;
     delete_row(tx, &record)?;
     write_row(tx, &redaction.row)
 }
@@ -1219,7 +1210,6 @@ impl Store for SqliteStore {
             let id = record.to_string();
             for sql in [
                 "DELETE FROM events WHERE record_id = ?1",
-                "DELETE FROM streams WHERE record_id = ?1",
                 "DELETE FROM outbox WHERE record_id = ?1",
             ] {
                 tx.execute(sql, [&id]).map_err(backend)?;
