@@ -16,7 +16,7 @@
 //!   lock, so commits to a record are serialisable, also across processes sharing the file
 //!   (a five-second busy timeout makes them wait for each other rather than fail).
 //! - **Rows projected after commit**: a commit writes what must be durable and checked under
-//!   the write lock — the events, the stream versions, the reference claim, the outbox — and
+//!   the write lock — the events (a record's version is its last `seq`), the reference claim, the outbox — and
 //!   each row it carries into `pending_rows`, one small table. Indexing those rows (the row's
 //!   columns and every query index, its JSON, both search indexes, its people and CIs) is the
 //!   projector's work, done in batches on the blocking pool once commits pause for
