@@ -16,18 +16,18 @@
 //!   lock, so commits to a record are serialisable, also across processes sharing the file
 //!   (a five-second busy timeout makes them wait for each other rather than fail).
 //! - **Rows projected after commit**: a commit writes what must be durable and checked under
-//!   the write lock — the events (a record's version is its last `seq`), the reference claim, the outbox — and
-//!   each row it carries into `pending_rows`, one small table. Indexing those rows (the row's
-//!   columns and every query index, its JSON, both search indexes, its people and CIs) is the
-//!   projector's work, done in batches on the blocking pool once commits pause for
+//!   the write lock — the events (a record's version is its last `seq`), the reference claim, the
+//!   outbox — and each row it carries into `pending_rows`, one small table. Indexing those rows
+//!   (the row's columns and every query index, its JSON, both search indexes, its people and CIs)
+//!   is the projector's work, done in batches on the blocking pool once commits pause for
 //!   [`PROJECT_AFTER`] (or [`PROJECT_BACKLOG`] have queued rows), many commits' rows per
-//!   transaction, so each index page is written once per batch rather than once per commit;
-//!   it stops whenever a commit waits for the writer, and goes on later. Reads never see a
-//!   stale row: every read of rows (a page, a
-//!   row, timers, mentions, retention) starts a snapshot, and if anything is pending there it
-//!   projects it first (on the writer) and starts again; every other write projects first in
-//!   its own transaction. So a read sees every commit that finished before it, from this
-//!   process or another one on the same file, exactly as if rows were written in the commit.
+//!   transaction, so each index page is written once per batch rather than once per commit; it
+//!   stops whenever a commit waits for the writer, and goes on later. Reads never see a stale
+//!   row: every read of rows (a page, a row, timers, mentions, retention) starts a snapshot, and
+//!   if anything is pending there it projects it first (on the writer) and starts again; every
+//!   other write projects first in its own transaction. So a read sees every commit that finished
+//!   before it, from this process or another one on the same file, exactly as if rows were
+//!   written in the commit.
 //! - **Never stalls the async runtime**: on Tokio's multi-threaded runtime each operation runs
 //!   where it is called, inside `block_in_place`, which first hands the worker's other tasks to
 //!   another thread; on a current-thread runtime it runs on the blocking pool
