@@ -123,6 +123,75 @@ mod postgres_schema {
     }
 }
 
+/// SQLite's migrations, shown on a database taken back to an earlier version.
+mod sqlite_schema {
+    #![allow(clippy::expect_used)]
+
+    use desk::store::{Commit, Filter, Query, Store, StoreError};
+    use desk_sqlite::SqliteStore;
+    use desk_tests::{append, incident, row, tip};
+    use rusqlite::Connection;
+
+    /// A database as migration 1 left it (versions in `streams`, no `row_words`, nothing
+    /// pending) opens with every row searchable and every version where it was.
+    #[tokio::test]
+    async fn a_version_1_database_keeps_its_rows_searchable_and_its_versions() {
+        let dir = tempfile::tempdir().expect("a directory");
+        let path = dir.path().join("desk.sqlite");
+        let record = incident(7);
+        let store = SqliteStore::open(&path).await.expect("open");
+        let mut first = row(&record, 2);
+        first.title = "Scanner on floor 3 offline".into();
+        store
+            .commit(Commit {
+                appends: vec![append(&record, 0, Default::default(), 2)],
+                rows: vec![first.clone()],
+                ..Commit::default()
+            })
+            .await
+            .expect("commit");
+        assert_eq!(store.row(&record).await.expect("row"), Some(first.clone()));
+        drop(store);
+        let connection = Connection::open(&path).expect("open the file");
+        connection
+            .execute_batch(
+                "CREATE TABLE streams (record_id TEXT PRIMARY KEY, version INTEGER NOT NULL)
+                     STRICT, WITHOUT ROWID;
+                 INSERT INTO streams SELECT record_id, max(seq) FROM events GROUP BY record_id;
+                 DROP TABLE row_words;
+                 DROP TABLE pending_rows;
+                 DELETE FROM schema_migrations WHERE version > 1;",
+            )
+            .expect("back to migration 1");
+        drop(connection);
+
+        let store = SqliteStore::open(&path).await.expect("migrations 2 and 3");
+        let search = Query {
+            filter: Filter { text: Some("scann offl".into()), ..Filter::default() },
+            limit: 10,
+            ..Query::default()
+        };
+        assert_eq!(store.query(&search).await.expect("search").rows, [first]);
+        let history = store.history(&record).await.expect("history");
+        let (version, prev) = tip(&history);
+        assert_eq!(version, 2);
+        let stale = Commit { appends: vec![append(&record, 1, prev, 1)], ..Commit::default() };
+        let error = store.commit(stale).await.expect_err("a stale write");
+        assert!(matches!(error, StoreError::Conflict { actual: 2, .. }), "{error}");
+        let next = Commit { appends: vec![append(&record, 2, prev, 1)], ..Commit::default() };
+        store.commit(next).await.expect("the next version");
+        let tables: i64 = Connection::open(&path)
+            .expect("open the file")
+            .query_row(
+                "SELECT count(*) FROM sqlite_master WHERE name IN ('streams', 'row_words')",
+                [],
+                |row| row.get(0),
+            )
+            .expect("tables");
+        assert_eq!(tables, 1, "streams is gone and row_words is there");
+    }
+}
+
 /// Creates `row.id` with `count` events and `row` at version `count`.
 async fn create(store: &dyn Store, mut row: RecordRow, count: u64) -> RecordRow {
     row.version = count;
