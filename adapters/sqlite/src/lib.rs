@@ -68,11 +68,11 @@ use rusqlite::{
 const READERS: usize = 2;
 
 /// How many pages the write-ahead log may grow to before a commit checkpoints it by itself
-/// (SQLite's automatic checkpoint; its default is 1,000). A commit of the desk touches some
-/// forty pages (every index of `rows`, both search indexes, the events, the outbox), so the
-/// default checkpointed every twenty-five commits, inside the commit, and a checkpoint costs
-/// a sync of the database file. Normally the background checkpoints (see the crate docs) keep
-/// the log well below this; it bounds the log (40 MB with 4 KiB pages) when they cannot.
+/// (SQLite's automatic checkpoint; its default is 1,000). A checkpoint costs a sync of the
+/// database file, and with the default one commit in every hundred or so paid for it (and,
+/// when rows were indexed in the commit, one in twenty-five). Normally the background
+/// checkpoints (see the crate docs) keep the log well below this; it bounds the log (40 MB with
+/// 4 KiB pages) when they cannot.
 /// Durability is the same either way: a WAL commit is durable against a crash of the process.
 pub const WAL_AUTOCHECKPOINT: u32 = 10_000;
 
@@ -526,19 +526,10 @@ const PROJECT_CHUNK: i64 = 1_000;
 const BACKGROUND_CHUNK: i64 = 32;
 
 /// Stores and indexes every pending row, in `tx`, in commit order (a record's latest is what
-/// stays); says whether there were any.
-fn project_pending(tx: &Connection) -> Result<bool, StoreError> {
-    let mut projected = false;
-    while project_chunk(tx)? {
-        projected = true;
-    }
-    Ok(projected)
-}
-
-/// Stores and indexes the first [`PROJECT_CHUNK`] pending rows, in `tx`, and removes them from
-/// the queue; says whether there were any.
-fn project_chunk(tx: &Connection) -> Result<bool, StoreError> {
-    project_first(tx, PROJECT_CHUNK)
+/// stays).
+fn project_pending(tx: &Connection) -> Result<(), StoreError> {
+    while project_first(tx, PROJECT_CHUNK)? {}
+    Ok(())
 }
 
 /// Projects the first `limit` pending rows in a transaction of its own on `writer`; says
@@ -591,14 +582,13 @@ fn project_first(tx: &Connection, limit: i64) -> Result<bool, StoreError> {
 /// Projects every pending row on `writer`, a transaction per [`PROJECT_CHUNK`] (a database
 /// migrated from version 1 queues every row it has); says whether there were any.
 fn project(writer: &mut Connection) -> Result<bool, StoreError> {
+    // Most reads find nothing pending: a read, not a write transaction, tells.
+    if !has_pending(writer)? {
+        return Ok(false);
+    }
     let mut chunks = 0;
-    while has_pending(writer)? {
-        let tx =
-            writer.transaction_with_behavior(TransactionBehavior::Immediate).map_err(backend)?;
-        if project_chunk(&tx)? {
-            chunks += 1;
-        }
-        tx.commit().map_err(backend)?;
+    while project_some(writer, PROJECT_CHUNK)? {
+        chunks += 1;
     }
     if chunks >= MERGE_AFTER_CHUNKS {
         // Rewriting that many rows left the search indexes in many segments, full of deleted
@@ -773,17 +763,6 @@ fn store_row(tx: &Connection, row: &RecordRow, words: &mut Words) -> Result<(), 
     Ok(())
 }
 
-/// Removes a row's words from the search indexes.
-fn unindex(tx: &Connection, rowid: i64) -> Result<(), StoreError> {
-    for table in ["row_search", "row_search_open"] {
-        tx.prepare_cached(&format!("DELETE FROM {table} WHERE rowid = ?1"))
-            .map_err(backend)?
-            .execute([rowid])
-            .map_err(backend)?;
-    }
-    Ok(())
-}
-
 fn delete_row(tx: &Connection, record: &str) -> Result<(), StoreError> {
     let rowid: Option<i64> = tx
         .query_row("DELETE FROM rows WHERE id = ?1 RETURNING rowid", [record], |row| row.get(0))
@@ -792,7 +771,8 @@ fn delete_row(tx: &Connection, record: &str) -> Result<(), StoreError> {
     if let Some(rowid) = rowid {
         tx.execute("DELETE FROM row_bodies WHERE rowid = ?1", [rowid]).map_err(backend)?;
         tx.execute("DELETE FROM row_words WHERE rowid = ?1", [rowid]).map_err(backend)?;
-        unindex(tx, rowid)?;
+        let words = Words { removed: vec![rowid], removed_open: vec![rowid], ..Words::default() };
+        words.index(tx)?;
     }
     for sql in
         ["DELETE FROM row_people WHERE record_id = ?1", "DELETE FROM row_cis WHERE record_id = ?1"]
