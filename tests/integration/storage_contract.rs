@@ -127,13 +127,14 @@ mod postgres_schema {
 mod sqlite_schema {
     #![allow(clippy::expect_used)]
 
-    use desk::store::{Commit, Filter, Query, Store, StoreError};
+    use desk::store::{Commit, Filter, Order, Query, Store, StoreError};
     use desk_sqlite::SqliteStore;
     use desk_tests::{append, incident, row, tip};
     use rusqlite::Connection;
 
     /// A database as migration 1 left it (versions in `streams`, no `row_words`, nothing
-    /// pending) opens with every row searchable and every version where it was.
+    /// pending, no search vocabulary or rowid blocks) opens with every row searchable in every
+    /// order and every version where it was.
     #[tokio::test]
     async fn a_version_1_database_keeps_its_rows_searchable_and_its_versions() {
         let dir = tempfile::tempdir().expect("a directory");
@@ -160,18 +161,22 @@ mod sqlite_schema {
                  INSERT INTO streams SELECT record_id, max(seq) FROM events GROUP BY record_id;
                  DROP TABLE row_words;
                  DROP TABLE pending_rows;
+                 DROP TABLE search_vocab;
+                 DROP TABLE row_blocks;
                  DELETE FROM schema_migrations WHERE version > 1;",
             )
             .expect("back to migration 1");
         drop(connection);
 
-        let store = SqliteStore::open(&path).await.expect("migrations 2 and 3");
+        let store = SqliteStore::open(&path).await.expect("the later migrations");
         let search = Query {
             filter: Filter { text: Some("scann offl".into()), ..Filter::default() },
             limit: 10,
             ..Query::default()
         };
-        assert_eq!(store.query(&search).await.expect("search").rows, [first]);
+        assert_eq!(store.query(&search).await.expect("search").rows, [first.clone()]);
+        let newest = Query { order: Order::Newest, ..search };
+        assert_eq!(store.query(&newest).await.expect("search").rows, [first]);
         let history = store.history(&record).await.expect("history");
         let (version, prev) = tip(&history);
         assert_eq!(version, 2);

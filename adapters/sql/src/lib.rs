@@ -24,7 +24,7 @@
 //! another page follows. It has no driver: adapters bind the [`Value`]s themselves.
 
 use desk::contract::{self, SortKey};
-use desk::store::{EventRecord, Order, Page, Query, RecordRow, StoreError, StoredEvent};
+use desk::store::{EventRecord, Filter, Order, Page, Query, RecordRow, StoreError, StoredEvent};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -137,6 +137,23 @@ pub fn select_window(
     Ok(Some(WindowSearch { page, count }))
 }
 
+/// Every condition of `query` but its words, its cursor's included, as one boolean expression
+/// on the row aliased `r` (true when there is none): what a search that finds rows by their
+/// words in a search index of its own asks of each row it finds there.
+pub fn condition_besides_words(
+    dialect: &impl Dialect,
+    query: &Query,
+    statement: &mut Statement,
+) -> Result<String, StoreError> {
+    let mut conditions = where_filter(dialect, query, Words::Skip, statement);
+    ordering(dialect, query, &mut conditions, statement)?;
+    Ok(if conditions.is_empty() {
+        dialect.boolean(true).to_owned()
+    } else {
+        conditions.join(" AND ")
+    })
+}
+
 /// Which rows a text search has to look among.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SearchScope {
@@ -144,6 +161,15 @@ pub enum SearchScope {
     All,
     /// Open rows only: the work queues, a twentieth of a mature desk, with their own index.
     Open,
+}
+
+impl SearchScope {
+    /// The rows a search with `filter` looks among: only open ones when the filter asks for
+    /// them, or for at-risk or breached rows (which are open).
+    pub fn of(filter: &Filter) -> SearchScope {
+        let open_only = filter.at_risk_before.is_some() || filter.breached == Some(true);
+        if filter.open == Some(true) || open_only { SearchScope::Open } else { SearchScope::All }
+    }
 }
 
 /// SQL text and its parameters, numbered in the order they were bound.
@@ -410,9 +436,7 @@ fn where_filter(
     if let (Some(text), Words::Index) = (&filter.text, words) {
         let terms = contract::search_terms(text);
         if !terms.is_empty() {
-            let open = filter.open == Some(true) || open_only;
-            let scope = if open { SearchScope::Open } else { SearchScope::All };
-            conditions.push(dialect.matches_terms(&terms, scope, statement));
+            conditions.push(dialect.matches_terms(&terms, SearchScope::of(filter), statement));
         }
     }
     if let Some(before) = filter.at_risk_before {

@@ -17,7 +17,10 @@
 //! open ones only: searching the work queues reads doclists a twentieth the size.
 //!
 //! `row_words` has each row's words as text, a space before each, for searches that check
-//! rows one by one in a query's order (`desk_sql::select_window`).
+//! rows one by one in a query's order (`desk_sql::select_window`). `search_vocab` has every word
+//! indexed, so that a search word of four or more characters is asked as the words it begins,
+//! and `row_blocks` each block of rowids' range of creation times, which lets a newest-first
+//! search stop after its page (both in `crate::search`).
 //!
 //! `pending_rows` holds the rows commits wrote that the projector has not yet indexed, in
 //! commit order (a record's latest wins); every read of rows projects them first (see the
@@ -30,7 +33,7 @@ use desk::store::StoreError;
 use crate::backend;
 
 /// The newest schema version this build understands.
-pub const LATEST: u32 = 3;
+pub const LATEST: u32 = 4;
 
 /// A migration: its name and the SQL that applies it.
 type Migration = (&'static str, fn() -> String);
@@ -40,6 +43,7 @@ const MIGRATIONS: [Migration; LATEST as usize] = [
     ("initial schema", initial),
     ("rows projected after commit, words by row", pending_rows),
     ("versions read from the events", versions_from_events),
+    ("search vocabulary and creation bounds by rowid block", search_bounds),
 ];
 
 /// The options of both search tables (see the module docs).
@@ -55,6 +59,29 @@ fn initial() -> String {
 /// events.
 fn versions_from_events() -> String {
     "DROP TABLE streams;".to_owned()
+}
+
+/// What newest-first text search reads besides the search indexes (see `crate::search`): every
+/// word indexed, and each block of rowids' earliest and latest creation time. Both are filled
+/// from what is stored; rows still pending add theirs when projected.
+fn search_bounds() -> String {
+    format!(
+        "CREATE TABLE search_vocab (
+            word TEXT PRIMARY KEY
+        ) STRICT, WITHOUT ROWID;
+        CREATE TABLE row_blocks (
+            block INTEGER PRIMARY KEY,
+            min_created INTEGER NOT NULL,
+            max_created INTEGER NOT NULL
+        ) STRICT;
+        INSERT INTO row_blocks (block, min_created, max_created)
+            SELECT rowid >> {bits}, min(created_key), max(created_key) FROM rows
+            GROUP BY rowid >> {bits};
+        CREATE VIRTUAL TABLE temp.indexed_words USING fts5vocab(main, row_search, row);
+        INSERT INTO search_vocab (word) SELECT term FROM temp.indexed_words;
+        DROP TABLE temp.indexed_words;",
+        bits = crate::search::BLOCK_BITS
+    )
 }
 
 /// Rows a commit wrote, waiting for the projector to index them (see the crate docs), and each
