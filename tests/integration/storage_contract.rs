@@ -539,9 +539,10 @@ async fn text_search_finds_word_prefixes_in_any_case(h: Harness) -> Harness {
     h
 }
 
-/// A search reads the query's order row by row first and turns to the search index when the
-/// words are rarer than that finds quickly (`desk_sql::select_window`): both must give the
-/// rows, and the pages, that the words select.
+/// A search reads the query's order row by row first, goes on reading it when the words are
+/// common, and turns to the search index when they are rarer than that finds quickly
+/// (`desk_sql::WindowedSearch`; SQLite's newest-first search has a way of its own): every way
+/// must give the rows, and the pages, that the words select.
 async fn text_search_finds_common_and_rare_words_alike(h: Harness) -> Harness {
     let store = h.store();
     let total = desk_sql::SEARCH_WINDOW + 60;
@@ -549,6 +550,7 @@ async fn text_search_finds_common_and_rare_words_alike(h: Harness) -> Harness {
         .map(|n| {
             let mut r = row(&incident(n), 0);
             r.created_at = at(i64::from(n));
+            r.updated_at = r.created_at;
             let extra = match n {
                 _ if n <= 2 => " zebra",
                 _ if n % 7 == 0 => " toner",
@@ -568,28 +570,35 @@ async fn text_search_finds_common_and_rare_words_alike(h: Harness) -> Harness {
         found.sort_by_key(|r| std::cmp::Reverse(r.created_at));
         ids(&found.into_iter().cloned().collect::<Vec<_>>())
     };
-    for (words, limit) in
-        [("printer", 100), ("toner", 250), ("zebra", 10), ("jam zebra", 1), ("toner zebra", 5)]
-    {
-        let mut query = Query {
-            filter: Filter { text: Some(words.into()), ..Filter::default() },
-            order: Order::Newest,
-            limit,
-            after: None,
-        };
-        let mut seen = Vec::new();
-        loop {
-            let page = store.query(&query).await.expect("query");
-            seen.extend(ids(&page.rows));
-            let Some(next) = page.next else { break };
-            if words == "printer" && seen.len() >= 300 {
-                break;
+    for order in [Order::Newest, Order::Updated] {
+        for (words, limit) in [
+            ("printer", 100),
+            ("toner", 250),
+            ("toner", 150),
+            ("zebra", 10),
+            ("jam zebra", 1),
+            ("toner zebra", 5),
+        ] {
+            let mut query = Query {
+                filter: Filter { text: Some(words.into()), ..Filter::default() },
+                order,
+                limit,
+                after: None,
+            };
+            let mut seen = Vec::new();
+            loop {
+                let page = store.query(&query).await.expect("query");
+                seen.extend(ids(&page.rows));
+                let Some(next) = page.next else { break };
+                if words == "printer" && seen.len() >= 300 {
+                    break;
+                }
+                query.after = Some(next);
             }
-            query.after = Some(next);
+            let expected = newest_first(words);
+            let expected = if words == "printer" { &expected[..seen.len()] } else { &expected[..] };
+            assert_eq!(seen, expected, "searching for {words:?} by {order:?}, {limit} a page");
         }
-        let expected = newest_first(words);
-        let expected = if words == "printer" { &expected[..seen.len()] } else { &expected[..] };
-        assert_eq!(seen, expected, "searching for {words:?}");
     }
     h
 }

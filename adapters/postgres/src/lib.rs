@@ -21,7 +21,7 @@ use std::collections::BTreeSet;
 
 use async_trait::async_trait;
 use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Pool, RecyclingMethod};
-use desk::contract::{self, time_key};
+use desk::contract::{self, SortKey, time_key};
 use desk::store::{
     Append, Commit, DeadLetter, Delivery, EventRecord, LegalHold, OutboxItem, OutboxMessage, Page,
     Query, RecordRow, Redaction, RowKind, Store, StoreError, StoredEvent,
@@ -29,8 +29,8 @@ use desk::store::{
 use desk_core::Timestamp;
 use desk_core::id::{PersonId, RecordId, RecordKind, Reference};
 use desk_sql::{
-    Dialect, ROWS_COLUMNS, ROWS_UPDATE, RowColumns, SearchScope, Statement, Value, WindowSearch,
-    from_json, to_i64, to_json, to_u64,
+    Dialect, Next, ROWS_COLUMNS, ROWS_UPDATE, RowColumns, SearchScope, Statement, Value, from_json,
+    to_i64, to_json, to_u64,
 };
 use tokio_postgres::error::SqlState;
 use tokio_postgres::types::ToSql;
@@ -660,24 +660,41 @@ impl Store for PostgresStore {
     }
 
     async fn query(&self, query: &Query) -> Result<Page, StoreError> {
-        if let Some(window) = desk_sql::select_window(&Postgres, query)? {
-            let rows = self.fetch(&window.page.sql, &sql_params(&window.page.params)).await?;
-            let rows: Vec<RecordRow> =
-                rows.iter().map(|row| from_json(row.get(0))).collect::<Result<_, _>>()?;
-            // The window's size matters only when the page is not full.
-            let answered = WindowSearch::fills_page(query, rows.len()) || {
-                let counted =
-                    self.fetch(&window.count.sql, &sql_params(&window.count.params)).await?;
-                WindowSearch::covers_all(counted.first().map_or(0, |row| row.get::<_, i64>(0)))
-            };
-            if answered {
-                return Ok(desk_sql::page_from(query, rows));
-            }
-        }
-        let statement = desk_sql::select_page(&Postgres, query)?;
+        let read = |rows: Vec<Row>| -> Result<Vec<RecordRow>, StoreError> {
+            rows.iter().map(|row| from_json(row.get(0))).collect()
+        };
+        let statement = match desk_sql::WindowedSearch::new(query) {
+            None => desk_sql::select_page(&Postgres, query)?,
+            Some(mut search) => loop {
+                let window = search.statements(&Postgres)?;
+                let rows = self.fetch(&window.page.sql, &sql_params(&window.page.params)).await?;
+                if search.take(read(rows)?) {
+                    return Ok(search.page());
+                }
+                let last = self.fetch(&window.last.sql, &sql_params(&window.last.params)).await?;
+                let arity = query.order.arity();
+                let last = last
+                    .first()
+                    .map(|row| -> Result<SortKey, tokio_postgres::Error> {
+                        Ok(SortKey {
+                            order: query.order,
+                            numbers: (0..arity)
+                                .map(|n| row.try_get(n))
+                                .collect::<Result<_, _>>()?,
+                            id: row.try_get(arity)?,
+                        })
+                    })
+                    .transpose()
+                    .map_err(backend)?;
+                match search.after_window(&Postgres, last)? {
+                    Next::Answer => return Ok(search.page()),
+                    Next::Window => {}
+                    Next::Index(statement) => break statement,
+                }
+            },
+        };
         let rows = self.fetch(&statement.sql, &sql_params(&statement.params)).await?;
-        let rows = rows.iter().map(|row| from_json(row.get(0))).collect::<Result<_, _>>()?;
-        Ok(desk_sql::page_from(query, rows))
+        Ok(desk_sql::page_from(query, read(rows)?))
     }
 
     async fn events_after(

@@ -30,7 +30,7 @@
 //!   word contains), and a query word of up to three characters is the exact lexeme `'^ws'`.
 //!   The vector is a column of `rows` with two GIN indexes, the second partial over open rows,
 //!   which searches of the work queues use; a search that reads the query's order first
-//!   (`desk_sql::select_window`) checks each row's vector where it already is.
+//!   (`desk_sql::WindowedSearch`) checks each row's vector where it already is.
 //! - **Narrow rows**: the JSON of each row lives in `row_bodies`, so scans and sorts over
 //!   `rows` read few pages; only the search vector stays beside the columns queries read.
 //! - **Outbox claims** use `FOR UPDATE SKIP LOCKED`, so concurrent dispatchers take disjoint

@@ -24,6 +24,7 @@
 //! another page follows. It has no driver: adapters bind the [`Value`]s themselves.
 
 use desk::contract::{self, SortKey};
+use desk::store::Cursor;
 use desk::store::{EventRecord, Filter, Order, Page, Query, RecordRow, StoreError, StoredEvent};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -61,80 +62,165 @@ pub trait Dialect {
 
     /// A boolean expression on the row aliased `r`, true when it has each of `terms` as
     /// [`Dialect::matches_terms`] defines it, read from that one row alone (no search index):
-    /// what [`select_window`] asks of each row it reads in the query's order.
+    /// what a [`WindowedSearch`] asks of each row it reads in the query's order.
     fn has_terms(&self, terms: &[String], statement: &mut Statement) -> String;
 }
 
-/// How many rows of a query's order a text search looks at, word by word, before it turns to
-/// the search index for every match instead (see [`select_window`]).
+/// How many rows of a query's order a text search looks at first, word by word, before it
+/// decides how to go on (see [`WindowedSearch`]).
 pub const SEARCH_WINDOW: u32 = 1_000;
 
-/// The two statements of a text search's first attempt (see [`select_window`]).
+/// The most rows a text search expects to read in a second window: when its first window
+/// says the words are rarer than that needs, it asks the search index instead.
+pub const MAX_EXPECTED_ROWS: u64 = 20_000;
+
+/// The statements of one window of a [`WindowedSearch`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WindowSearch {
-    /// The JSON of the rows among the first [`SEARCH_WINDOW`] of the query's other filters, in
-    /// its order, that have the words: at most one more than the page.
+    /// The JSON of the rows of the window, in the query's order, that have the words: at most
+    /// as many as the search still wants. The database stops reading the window once it has
+    /// them.
     pub page: Statement,
-    /// How many rows the window holds (at most [`SEARCH_WINDOW`]).
-    pub count: Statement,
+    /// The window's last row, if the window is full: its order's integer keys, then its sort
+    /// key. No row means the window held every row left.
+    pub last: Statement,
 }
 
-impl WindowSearch {
-    /// Whether `found` rows from [`WindowSearch::page`] fill the page and one more: then they
-    /// answer `query`.
-    pub fn fills_page(query: &Query, found: usize) -> bool {
-        found > contract::page_size(query)
-    }
-
-    /// Whether a window of `count` rows (from [`WindowSearch::count`]) held every row the
-    /// query's other filters select: then the rows found answer it, however few.
-    pub fn covers_all(count: i64) -> bool {
-        count < i64::from(SEARCH_WINDOW)
-    }
+/// What a [`WindowedSearch`] does next.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Next {
+    /// The rows found answer the query: [`WindowedSearch::page`].
+    Answer,
+    /// Read the next window ([`WindowedSearch::statements`]).
+    Window,
+    /// The words are rare: this statement, from the search index, answers the query alone
+    /// ([`page_from`] its rows).
+    Index(Statement),
 }
 
-/// For a query with search words: the statements that look for its page among the first
-/// [`SEARCH_WINDOW`] rows its other filters select, in its order.
+/// A text search that reads its query's order window by window, checking each row's words.
 ///
 /// A search index answers "which rows have these words" well when few rows have them; when
-/// many have them (a common word, or several common ones together) it has to gather them all
-/// before the query can sort them and keep a page. Reading the query's order and checking each
-/// row's words costs rows read per match instead, so common words fill a page after a few
-/// rows. This is tried first; if the window holds fewer matches than a page and the window was
-/// full, the words are rare enough for [`select_page`], which starts from the index. Both give
-/// the same rows: the matches within the window are the first matches in the order.
-pub fn select_window(
-    dialect: &impl Dialect,
-    query: &Query,
-) -> Result<Option<WindowSearch>, StoreError> {
-    let Some(terms) = query.filter.text.as_deref().map(contract::search_terms) else {
-        return Ok(None);
-    };
-    if terms.is_empty() {
-        return Ok(None);
+/// many do (a common word, or several common ones together) it has to gather them all before
+/// the query can sort them and keep a page. Reading the query's order and checking each row's
+/// words costs rows read per match instead, so common words fill a page after a few rows.
+///
+/// The first window is the first [`SEARCH_WINDOW`] rows the query's other filters select. If it
+/// holds the page, or every row there is, that is the answer. Otherwise what it found says how
+/// common the words are: if a page is expected within [`MAX_EXPECTED_ROWS`] more rows, a second
+/// window goes on from the first one's last row (three times that size, though the database
+/// stops as soon as the page is full); if nothing was found, or the page is further away than
+/// that, or the second window falls short too, the words are rare enough for the search index
+/// ([`select_page`]), whose matches are then few. Every way gives the same rows: the matches
+/// found in the windows are the first matches in the order.
+///
+/// Adapters run the statements and feed back what they return:
+///
+/// ```text
+/// while searching:  run statements().page  -> take(rows)     (true: Answer)
+///                   run statements().last  -> after_window(last) -> Answer | Window | Index
+/// ```
+#[derive(Debug, Clone)]
+pub struct WindowedSearch {
+    /// The query as asked.
+    query: Query,
+    /// Where the current window starts: the query's cursor, then the first window's last row.
+    after: Option<Cursor>,
+    terms: Vec<String>,
+    found: Vec<RecordRow>,
+    window: u32,
+    second: bool,
+}
+
+impl WindowedSearch {
+    /// The search of `query`, or `None` when it has no search words.
+    pub fn new(query: &Query) -> Option<WindowedSearch> {
+        let terms = query.filter.text.as_deref().map(contract::search_terms)?;
+        if terms.is_empty() {
+            return None;
+        }
+        Some(WindowedSearch {
+            query: query.clone(),
+            after: query.after.clone(),
+            terms,
+            found: Vec::new(),
+            window: SEARCH_WINDOW,
+            second: false,
+        })
     }
-    let key = dialect.key();
-    let window = |statement: &mut Statement, columns: &str| -> Result<String, StoreError> {
-        let mut conditions = where_filter(dialect, query, Words::Skip, statement);
-        let order_by = ordering(dialect, query, &mut conditions, statement)?;
-        let size = statement.bind(dialect, Value::Int(i64::from(SEARCH_WINDOW)));
-        Ok(format!(
-            "SELECT {columns} FROM rows r{} ORDER BY {order_by} LIMIT {size}",
-            filter_clause(&conditions)
-        ))
-    };
-    let mut page = Statement::default();
-    let has = dialect.has_terms(&terms, &mut page);
-    let rows = window(&mut page, &format!("r.{key} AS k, {has} AS hit"))?;
-    let limit = page.bind(dialect, Value::Int(contract::page_size(query) as i64 + 1));
-    page.sql = format!(
-        "SELECT b.row_json FROM (SELECT w.k FROM ({rows}) w WHERE w.hit LIMIT {limit}) p
-         JOIN row_bodies b ON b.{key} = p.k"
-    );
-    let mut count = Statement::default();
-    let rows = window(&mut count, "1")?;
-    count.sql = format!("SELECT count(*) FROM ({rows}) w");
-    Ok(Some(WindowSearch { page, count }))
+
+    /// How many more matches the search wants: the page and one more.
+    fn wanted(&self) -> usize {
+        (contract::page_size(&self.query) + 1).saturating_sub(self.found.len())
+    }
+
+    /// The statements of the current window.
+    pub fn statements(&self, dialect: &impl Dialect) -> Result<WindowSearch, StoreError> {
+        let key = dialect.key();
+        let query = &Query { after: self.after.clone(), ..self.query.clone() };
+        let window = |statement: &mut Statement, columns: &str| -> Result<String, StoreError> {
+            let mut conditions = where_filter(dialect, query, Words::Skip, statement);
+            let order_by = ordering(dialect, query, &mut conditions, statement)?;
+            let size = statement.bind(dialect, Value::Int(i64::from(self.window)));
+            Ok(format!(
+                "SELECT {columns} FROM rows r{} ORDER BY {order_by} LIMIT {size}",
+                filter_clause(&conditions)
+            ))
+        };
+        let mut page = Statement::default();
+        let has = dialect.has_terms(&self.terms, &mut page);
+        let rows = window(&mut page, &format!("r.{key} AS k, {has} AS hit"))?;
+        let limit = page.bind(dialect, Value::Int(i64::try_from(self.wanted()).unwrap_or(0)));
+        page.sql = format!(
+            "SELECT b.row_json FROM (SELECT w.k FROM ({rows}) w WHERE w.hit LIMIT {limit}) p
+             JOIN row_bodies b ON b.{key} = p.k"
+        );
+        let mut last = Statement::default();
+        let columns: Vec<String> =
+            order_columns(query.order).iter().map(|column| format!("r.{column}")).collect();
+        let rows = window(&mut last, &columns.join(", "))?;
+        let skip = last.bind(dialect, Value::Int(i64::from(self.window) - 1));
+        last.sql = format!("{rows} OFFSET {skip}");
+        Ok(WindowSearch { page, last })
+    }
+
+    /// Takes the rows the current window's page statement returned; says whether the search
+    /// has its page.
+    pub fn take(&mut self, rows: Vec<RecordRow>) -> bool {
+        self.found.extend(rows);
+        self.wanted() == 0
+    }
+
+    /// What to do after a window whose page fell short, given its last row (from
+    /// [`WindowSearch::last`]; `None` if the window was not full).
+    pub fn after_window(
+        &mut self,
+        dialect: &impl Dialect,
+        last: Option<SortKey>,
+    ) -> Result<Next, StoreError> {
+        let Some(last) = last else { return Ok(Next::Answer) };
+        let found = self.found.len() as u64;
+        let wanted = self.wanted() as u64;
+        // Rows the first window read per match, times the matches still wanted.
+        let expected = (found > 0).then(|| wanted * u64::from(SEARCH_WINDOW) / found);
+        match expected {
+            Some(expected) if !self.second && expected <= MAX_EXPECTED_ROWS => {
+                self.second = true;
+                self.window = u32::try_from(expected * 3).unwrap_or(u32::MAX).max(SEARCH_WINDOW);
+                self.after = Some(last.cursor());
+                Ok(Next::Window)
+            }
+            _ => {
+                self.found.clear();
+                Ok(Next::Index(select_page(dialect, &self.query)?))
+            }
+        }
+    }
+
+    /// The page of the rows found.
+    pub fn page(self) -> Page {
+        page_from(&self.query, self.found)
+    }
 }
 
 /// Every condition of `query` but its words, its cursor's included, as one boolean expression
@@ -508,6 +594,94 @@ mod tests {
             statement.params,
             [Value::Int(42), Value::Text("0-0000000007".into()), Value::Int(21)]
         );
+    }
+
+    /// Incident `n` as a row, for a search to find.
+    fn incident(n: u32) -> RecordRow {
+        from_json(&format!(
+            r#"{{"id": "INC-{n:06}", "kind": "incident", "version": 1, "status": "new",
+                "open": true, "title": "printer", "body": "", "team": null, "tier": null,
+                "agent": null, "priority": null, "requester": null, "people": [], "cis": [],
+                "created_at": "2026-01-05T09:00:00Z", "updated_at": "2026-01-05T09:00:00Z",
+                "closed_at": null,
+                "sla": {{"due_at": null, "warning_at": null, "warned": false, "breached_at": null}},
+                "wake_at": null, "state": {{}}}}"#
+        ))
+        .unwrap()
+    }
+
+    fn printer_search(limit: u32) -> WindowedSearch {
+        let filter = Filter { text: Some("Printer".into()), ..Filter::default() };
+        WindowedSearch::new(&Query { filter, order: Order::Newest, limit, after: None }).unwrap()
+    }
+
+    fn last_row() -> Option<SortKey> {
+        Some(SortKey { order: Order::Newest, numbers: vec![42], id: "0-0000000007".into() })
+    }
+
+    #[test]
+    fn a_search_whose_first_window_holds_its_page_is_answered() {
+        let mut search = printer_search(2);
+        let window = search.statements(&Numbered).unwrap();
+        assert!(window.page.sql.contains("words(r, $1)"), "{}", window.page.sql);
+        assert_eq!(window.page.params[1..], [Value::Int(1_000), Value::Int(3)]);
+        assert!(window.last.sql.ends_with("LIMIT $1 OFFSET $2"), "{}", window.last.sql);
+        assert!(search.take((1..=3).map(incident).collect()));
+        assert_eq!(search.page().rows.len(), 2);
+    }
+
+    #[test]
+    fn a_window_holding_every_row_answers_however_few_it_found() {
+        let mut search = printer_search(50);
+        assert!(!search.take(vec![incident(1)]));
+        assert_eq!(search.after_window(&Numbered, None).unwrap(), Next::Answer);
+        assert_eq!(search.page().rows, [incident(1)]);
+    }
+
+    #[test]
+    fn common_words_go_on_reading_the_order_from_the_first_windows_last_row() {
+        let mut search = printer_search(50);
+        assert!(!search.take((1..=10).map(incident).collect()));
+        assert_eq!(search.after_window(&Numbered, last_row()).unwrap(), Next::Window);
+        let window = search.statements(&Numbered).unwrap();
+        // 41 more wanted at 100 rows a match, three times over.
+        assert!(window.page.sql.contains("(r.created_key, r.sort_key) < ($2, $3)"));
+        assert_eq!(
+            window.page.params[1..],
+            [
+                Value::Int(42),
+                Value::Text("0-0000000007".into()),
+                Value::Int(12_300),
+                Value::Int(41)
+            ]
+        );
+        assert!(search.take((11..=51).map(incident).collect()));
+        let page = search.page();
+        assert_eq!(page.rows.len(), 50);
+        assert!(page.next.is_some());
+    }
+
+    #[test]
+    fn rare_words_and_a_short_second_window_turn_to_the_index() {
+        let mut none = printer_search(50);
+        assert!(!none.take(Vec::new()));
+        let Next::Index(statement) = none.after_window(&Numbered, last_row()).unwrap() else {
+            panic!("no match in the first window means rare words");
+        };
+        assert!(statement.sql.contains("search(All, $1)"), "{}", statement.sql);
+
+        let mut few = printer_search(50);
+        assert!(!few.take(vec![incident(1)]));
+        assert!(matches!(few.after_window(&Numbered, last_row()).unwrap(), Next::Index(_)));
+
+        let mut short = printer_search(50);
+        assert!(!short.take((1..=10).map(incident).collect()));
+        assert_eq!(short.after_window(&Numbered, last_row()).unwrap(), Next::Window);
+        assert!(!short.take((11..=20).map(incident).collect()));
+        let Next::Index(statement) = short.after_window(&Numbered, last_row()).unwrap() else {
+            panic!("a second window that falls short turns to the index");
+        };
+        assert!(!statement.sql.contains("created_key) <"), "the asked query has no cursor");
     }
 
     #[test]

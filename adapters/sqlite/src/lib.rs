@@ -40,7 +40,7 @@
 //!   blocks below cannot hold a newer row, and asks a long word prefix as the words it begins
 //!   (see `search`). Five common words at a million incidents take about as long as one rare
 //!   one. Other orders read the order first and use the index when the words are rare
-//!   (`desk_sql::select_window`).
+//!   (`desk_sql::WindowedSearch`).
 //!
 //! SQLite is compiled in (`rusqlite`'s `bundled` feature, with FTS5): no system library is
 //! needed. The tables are those of [`desk_sql`]; [`schema`] has the DDL and the indexes.
@@ -56,7 +56,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use desk::contract::{self, time_key};
+use desk::contract::{self, SortKey, time_key};
 use desk::store::{
     Commit, DeadLetter, Delivery, EventRecord, LegalHold, Order, OutboxItem, OutboxMessage, Page,
     Query, RecordRow, Redaction, RowKind, Store, StoreError, StoredEvent,
@@ -64,8 +64,8 @@ use desk::store::{
 use desk_core::Timestamp;
 use desk_core::id::{PersonId, RecordId, RecordKind, Reference};
 use desk_sql::{
-    Dialect, ROWS_COLUMNS, ROWS_UPDATE, RowColumns, SearchScope, Statement, Value, WindowSearch,
-    from_json, to_i64, to_json, to_u64,
+    Dialect, Next, ROWS_COLUMNS, ROWS_UPDATE, RowColumns, SearchScope, Statement, Value, from_json,
+    to_i64, to_json, to_u64,
 };
 use rusqlite::config::DbConfig;
 use rusqlite::{
@@ -909,6 +909,23 @@ fn read_rows(connection: &Connection, statement: Statement) -> Result<Vec<Record
     rows.map(|json| from_json(&json.map_err(backend)?)).collect()
 }
 
+/// The last row of a search window, from [`desk_sql::WindowSearch::last`].
+fn window_end(
+    connection: &Connection,
+    statement: Statement,
+    order: Order,
+) -> Result<Option<SortKey>, StoreError> {
+    let mut select = connection.prepare_cached(&statement.sql).map_err(backend)?;
+    select
+        .query_row(rusqlite::params_from_iter(sql_params(statement.params)), |row| {
+            let numbers =
+                (0..order.arity()).map(|n| row.get(n)).collect::<Result<Vec<i64>, _>>()?;
+            Ok(SortKey { order, numbers, id: row.get(order.arity())? })
+        })
+        .optional()
+        .map_err(backend)
+}
+
 fn read_events(
     connection: &Connection,
     sql: &str,
@@ -995,29 +1012,27 @@ impl Store for SqliteStore {
                 })
                 .await;
         }
-        let window = desk_sql::select_window(&Sqlite, query)?;
+        let search = desk_sql::WindowedSearch::new(query);
         let statement = desk_sql::select_page(&Sqlite, query)?;
         let query = query.clone();
         self.read_projected(move |connection| {
-            if let Some(window) = window {
-                let rows = read_rows(connection, window.page)?;
-                let answered = WindowSearch::fills_page(&query, rows.len()) || {
-                    let count = window.count;
-                    let count: i64 = connection
-                        .prepare_cached(&count.sql)
-                        .map_err(backend)?
-                        .query_row(rusqlite::params_from_iter(sql_params(count.params)), |row| {
-                            row.get(0)
-                        })
-                        .map_err(backend)?;
-                    WindowSearch::covers_all(count)
-                };
-                if answered {
-                    return Ok(desk_sql::page_from(&query, rows));
+            let Some(mut search) = search else {
+                return Ok(desk_sql::page_from(&query, read_rows(connection, statement)?));
+            };
+            loop {
+                let window = search.statements(&Sqlite)?;
+                if search.take(read_rows(connection, window.page)?) {
+                    return Ok(search.page());
+                }
+                let last = window_end(connection, window.last, query.order)?;
+                match search.after_window(&Sqlite, last)? {
+                    Next::Answer => return Ok(search.page()),
+                    Next::Window => {}
+                    Next::Index(statement) => {
+                        return Ok(desk_sql::page_from(&query, read_rows(connection, statement)?));
+                    }
                 }
             }
-            let rows = read_rows(connection, statement)?;
-            Ok(desk_sql::page_from(&query, rows))
         })
         .await
     }

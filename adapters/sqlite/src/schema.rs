@@ -17,7 +17,7 @@
 //! open ones only: searching the work queues reads doclists a twentieth the size.
 //!
 //! `row_words` has each row's words as text, a space before each, for searches that check
-//! rows one by one in a query's order (`desk_sql::select_window`). `search_vocab` has every word
+//! rows one by one in a query's order (`desk_sql::WindowedSearch`). `search_vocab` has every word
 //! indexed, so that a search word of four or more characters is asked as the words it begins,
 //! and `row_blocks` each block of rowids' range of creation times, which lets a newest-first
 //! search stop after its page (both in `crate::search`).
