@@ -158,18 +158,32 @@ impl WindowedSearch {
     pub fn statements(&self, dialect: &impl Dialect) -> Result<WindowSearch, StoreError> {
         let key = dialect.key();
         let query = &Query { after: self.after.clone(), ..self.query.clone() };
-        let window = |statement: &mut Statement, columns: &str| -> Result<String, StoreError> {
-            let mut conditions = where_filter(dialect, query, Words::Skip, statement);
-            let order_by = ordering(dialect, query, &mut conditions, statement)?;
-            let size = statement.bind(dialect, Value::Int(i64::from(self.window)));
-            Ok(format!(
-                "SELECT {columns} FROM rows r{} ORDER BY {order_by} LIMIT {size}",
-                filter_clause(&conditions)
-            ))
-        };
+        // The window's rows in order, or only the last of them.
+        enum Take {
+            All,
+            Last,
+        }
+        let window =
+            |statement: &mut Statement, columns: &str, take: Take| -> Result<String, StoreError> {
+                let mut conditions = where_filter(dialect, query, Words::Skip, statement);
+                let order_by = ordering(dialect, query, &mut conditions, statement)?;
+                let size = i64::from(self.window);
+                let limit = match take {
+                    Take::All => statement.bind(dialect, Value::Int(size)),
+                    Take::Last => {
+                        let one = statement.bind(dialect, Value::Int(1));
+                        let skip = statement.bind(dialect, Value::Int(size - 1));
+                        format!("{one} OFFSET {skip}")
+                    }
+                };
+                Ok(format!(
+                    "SELECT {columns} FROM rows r{} ORDER BY {order_by} LIMIT {limit}",
+                    filter_clause(&conditions)
+                ))
+            };
         let mut page = Statement::default();
         let has = dialect.has_terms(&self.terms, &mut page);
-        let rows = window(&mut page, &format!("r.{key} AS k, {has} AS hit"))?;
+        let rows = window(&mut page, &format!("r.{key} AS k, {has} AS hit"), Take::All)?;
         let limit = page.bind(dialect, Value::Int(i64::try_from(self.wanted()).unwrap_or(0)));
         page.sql = format!(
             "SELECT b.row_json FROM (SELECT w.k FROM ({rows}) w WHERE w.hit LIMIT {limit}) p
@@ -178,9 +192,7 @@ impl WindowedSearch {
         let mut last = Statement::default();
         let columns: Vec<String> =
             order_columns(query.order).iter().map(|column| format!("r.{column}")).collect();
-        let rows = window(&mut last, &columns.join(", "))?;
-        let skip = last.bind(dialect, Value::Int(i64::from(self.window) - 1));
-        last.sql = format!("{rows} OFFSET {skip}");
+        last.sql = window(&mut last, &columns.join(", "), Take::Last)?;
         Ok(WindowSearch { page, last })
     }
 
@@ -626,6 +638,7 @@ mod tests {
         assert!(window.page.sql.contains("words(r, $1)"), "{}", window.page.sql);
         assert_eq!(window.page.params[1..], [Value::Int(1_000), Value::Int(3)]);
         assert!(window.last.sql.ends_with("LIMIT $1 OFFSET $2"), "{}", window.last.sql);
+        assert_eq!(window.last.params, [Value::Int(1), Value::Int(999)]);
         assert!(search.take((1..=3).map(incident).collect()));
         assert_eq!(search.page().rows.len(), 2);
     }
