@@ -342,6 +342,11 @@ pub struct RowColumns {
 impl RowColumns {
     /// The columns of `row`.
     pub fn of(row: &RecordRow) -> Result<RowColumns, StoreError> {
+        RowColumns::with_json(row, to_json(row)?)
+    }
+
+    /// The columns of `row`, whose JSON (as [`to_json`] encodes it) is `row_json`.
+    pub fn with_json(row: &RecordRow, row_json: String) -> Result<RowColumns, StoreError> {
         let mut people: Vec<String> = row.people.iter().map(ToString::to_string).collect();
         people.sort();
         people.dedup();
@@ -368,7 +373,7 @@ impl RowColumns {
             closed_key: row.closed_at.map(contract::time_key),
             wake_key: row.wake_at.map(contract::time_key),
             terms: contract::row_terms(row),
-            row_json: to_json(row)?,
+            row_json,
             people,
             cis,
         })

@@ -563,21 +563,22 @@ fn project_first(tx: &Connection, limit: i64) -> Result<bool, StoreError> {
     let Some(&(last, _)) = pending.last() else {
         return Ok(false);
     };
-    let mut latest: Vec<RecordRow> = Vec::with_capacity(pending.len());
+    // Each row with its JSON as the commit encoded it, which is what `row_bodies` keeps.
+    let mut latest: Vec<(RecordRow, String)> = Vec::with_capacity(pending.len());
     let mut position: HashMap<RecordId, usize> = HashMap::new();
     for (_, json) in pending {
         let row: RecordRow = from_json(&json)?;
         match position.get(&row.id) {
-            Some(&n) => latest[n] = row,
+            Some(&n) => latest[n] = (row, json),
             None => {
                 position.insert(row.id.clone(), latest.len());
-                latest.push(row);
+                latest.push((row, json));
             }
         }
     }
     let mut words = Words::default();
-    for row in &latest {
-        store_row(tx, row, &mut words)?;
+    for (row, json) in latest {
+        store_row(tx, RowColumns::with_json(&row, json)?, &mut words)?;
     }
     words.index(tx)?;
     tx.prepare_cached("DELETE FROM pending_rows WHERE seq <= ?1")
@@ -617,7 +618,7 @@ const MERGE_AFTER_CHUNKS: usize = 50;
 /// Stores `row` with its words in the search indexes.
 fn write_row(tx: &Connection, row: &RecordRow) -> Result<(), StoreError> {
     let mut words = Words::default();
-    store_row(tx, row, &mut words)?;
+    store_row(tx, RowColumns::of(row)?, &mut words)?;
     words.index(tx)
 }
 
@@ -671,9 +672,8 @@ impl Words {
     }
 }
 
-/// Stores `row` (its columns, JSON, people and CIs) and adds its words to `words`.
-fn store_row(tx: &Connection, row: &RecordRow, words: &mut Words) -> Result<(), StoreError> {
-    let c = RowColumns::of(row)?;
+/// Stores a row (its columns, JSON, people and CIs) and adds its words to `words`.
+fn store_row(tx: &Connection, c: RowColumns, words: &mut Words) -> Result<(), StoreError> {
     // A new row has no words, people or CIs to remove: skipping those deletes spares a
     // lookup in each search index and each side table on every record created. A row whose
     // words have not changed (most updates change neither title, description nor people)
