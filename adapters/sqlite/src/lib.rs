@@ -783,9 +783,17 @@ fn delete_row(tx: &Connection, record: &str) -> Result<(), StoreError> {
         .map_err(backend)?;
     if let Some(rowid) = rowid {
         tx.execute("DELETE FROM row_bodies WHERE rowid = ?1", [rowid]).map_err(backend)?;
-        tx.execute("DELETE FROM row_words WHERE rowid = ?1", [rowid]).map_err(backend)?;
+        let old_words: Option<String> = tx
+            .query_row("DELETE FROM row_words WHERE rowid = ?1 RETURNING words", [rowid], |row| {
+                row.get(0)
+            })
+            .optional()
+            .map_err(backend)?;
         let words = Words { removed: vec![rowid], removed_open: vec![rowid], ..Words::default() };
         words.index(tx)?;
+        if let Some(old_words) = old_words {
+            search::forget_unused(tx, &old_words)?;
+        }
     }
     for sql in
         ["DELETE FROM row_people WHERE record_id = ?1", "DELETE FROM row_cis WHERE record_id = ?1"]

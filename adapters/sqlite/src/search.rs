@@ -201,6 +201,25 @@ fn latest_below(connection: &Connection, rowid: i64) -> Result<Option<i64>, Stor
         .map_err(backend)
 }
 
+/// Removes from `search_vocab` each of `words` (a deleted row's, separated by spaces) that no
+/// row has any more. Anonymising a person deletes their row's words, their name among them:
+/// the vocabulary must not keep it.
+pub(crate) fn forget_unused(tx: &Connection, words: &str) -> Result<(), StoreError> {
+    let mut used = tx
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM row_search WHERE row_search MATCH ?1)")
+        .map_err(backend)?;
+    let mut forget =
+        tx.prepare_cached("DELETE FROM search_vocab WHERE word = ?1").map_err(backend)?;
+    for word in words.split_whitespace() {
+        let still: bool =
+            used.query_row([format!("\"{word}\"")], |row| row.get(0)).map_err(backend)?;
+        if !still {
+            forget.execute([word]).map_err(backend)?;
+        }
+    }
+    Ok(())
+}
+
 /// What the projector adds to `row_blocks` and `search_vocab` for a batch of rows.
 #[derive(Default)]
 pub(crate) struct Bounds {
@@ -327,6 +346,25 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[tokio::test]
+    async fn a_deleted_rows_words_leave_the_vocabulary_unless_another_row_has_them() {
+        let store = SqliteStore::in_memory().await.unwrap();
+        let (first, one, _) = new_incident(1, "Printer jam for Siobhan");
+        let (_, two, _) = new_incident(2, "Printer offline");
+        store.commit(Commit { rows: vec![one, two], ..Commit::default() }).await.unwrap();
+        assert!(store.row(&first).await.unwrap().is_some());
+        store.delete(&first).await.unwrap();
+        let writer = store.inner.writer.lock().unwrap();
+        let words: Vec<String> = writer
+            .prepare("SELECT word FROM search_vocab ORDER BY word")
+            .unwrap()
+            .query_map([], |row| row.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(words, ["offline", "printer"]);
     }
 
     #[tokio::test]
