@@ -8,6 +8,8 @@
 //! So the projector keeps every word it has indexed in `search_vocab`, and a longer prefix is
 //! asked as the words it begins, `("revenue" OR "revenues")`, which FTS5 reads one match at a
 //! time like any word. A prefix that begins no word at all answers the search at once.
+//! Deleting a row (anonymising a person, retention) removes those of its words no other row
+//! has, so that the vocabulary never keeps a name the rows no longer hold.
 //!
 //! **Newest first.** Full-text indexes list each word's rows in rowid order, and FTS5 reads
 //! matches of several words, newest rowid first, without gathering them (`ORDER BY rowid DESC`
