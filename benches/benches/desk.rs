@@ -19,9 +19,10 @@
 //!   this one.
 //! - **desk's schema**: the same rows into the desk's own tables, created by
 //!   `SqliteStore::open`, with every index the queries need: the row's columns and its
-//!   thirteen indexes, the row's JSON, both full-text indexes, the people it names, all of it inside each incident's transaction (where the desk indexes
-//!   rows in batches after the commit). The gap between it and the bare baseline is what the
-//!   schema costs when written row by row.
+//!   thirteen indexes, the row's JSON, both full-text indexes, the people it names, all of it
+//!   inside each incident's transaction (where the desk indexes rows in batches after the
+//!   commit). The gap between it and the bare baseline is what the schema costs when written
+//!   row by row.
 //!
 //! The desk on the in-memory store is measured as well: it is the desk's own work (decide,
 //! route, seal, project, notify) without a database, so the rest of the SQLite figure is the

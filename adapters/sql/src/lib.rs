@@ -265,8 +265,11 @@ impl SearchScope {
     /// The rows a search with `filter` looks among: only open ones when the filter asks for
     /// them, or for at-risk or breached rows (which are open).
     pub fn of(filter: &Filter) -> SearchScope {
-        let open_only = filter.at_risk_before.is_some() || filter.breached == Some(true);
-        if filter.open == Some(true) || open_only { SearchScope::Open } else { SearchScope::All }
+        if filter.open == Some(true) || only_open(filter) {
+            SearchScope::Open
+        } else {
+            SearchScope::All
+        }
     }
 }
 
@@ -495,6 +498,12 @@ enum Words {
     Skip,
 }
 
+/// Whether `filter` selects open rows only whatever its `open` says: at-risk and breached rows
+/// are open ones.
+fn only_open(filter: &Filter) -> bool {
+    filter.at_risk_before.is_some() || filter.breached == Some(true)
+}
+
 /// The conditions of a query's filter, as [`desk::contract`] defines them.
 fn where_filter(
     dialect: &impl Dialect,
@@ -516,7 +525,7 @@ fn where_filter(
     equals("agent", filter.agent.as_ref().map(ToString::to_string), statement);
     equals("requester", filter.requester.as_ref().map(ToString::to_string), statement);
     let truth = dialect.boolean(true);
-    let open_only = filter.at_risk_before.is_some() || filter.breached == Some(true);
+    let open_only = only_open(filter);
     match filter.open {
         Some(false) if open_only => conditions.push("1 = 0".to_owned()),
         Some(open) => conditions.push(format!("r.open = {}", dialect.boolean(open))),

@@ -34,7 +34,6 @@
 //!   (`spawn_blocking`). Handing each call to the pool and waking the caller afterwards cost
 //!   more than most of the calls themselves (about 170 µs a call measured here, against 30 µs
 //!   for reading a record's history). The store must be used inside a Tokio runtime.
-//!
 //! - **Newest-first text search stops after its page**: FTS5 reads the matches of several words
 //!   newest rowid first, one at a time; the search keeps the best page and stops once the rowid
 //!   blocks below cannot hold a newer row, and asks a long word prefix as the words it begins

@@ -28,7 +28,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use desk::contract::{self, SortKey};
 use desk::store::{Order, Query, RecordRow, StoreError};
 use desk_sql::{SearchScope, Statement, Value, to_json};
-use rusqlite::{Connection, OptionalExtension};
+use rusqlite::Connection;
 
 use crate::{Sqlite, backend, read_rows, sql_params};
 
@@ -198,8 +198,6 @@ fn latest_below(connection: &Connection, rowid: i64) -> Result<Option<i64>, Stor
         .prepare_cached("SELECT max(max_created) FROM row_blocks WHERE block <= ?1")
         .map_err(backend)?
         .query_row([(rowid - 1) >> BLOCK_BITS], |row| row.get(0))
-        .optional()
-        .map(Option::flatten)
         .map_err(backend)
 }
 
