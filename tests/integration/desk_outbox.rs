@@ -123,9 +123,13 @@ async fn idempotency_keys_name_the_event_the_topic_and_the_recipient() {
         .map(|n| n.recipient.key())
         .collect();
     assert_eq!(escalated, ["team:networks", "person:d.okafor"]);
+    // The key begins with the time of the event, as the notification carries it.
+    let escalated_at =
+        delivered.iter().map(|m| Notification::of(m).unwrap()).find(|n| n.seq == 3).unwrap().at;
     let expected = idempotency_key(
         &reference.into(),
         3,
+        escalated_at,
         Topic::IncidentAssigned,
         &Recipient::person(person("d.okafor")),
     );

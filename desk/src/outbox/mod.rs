@@ -7,7 +7,8 @@
 //! a batch with a lease, delivers, and settles each (delivered, retry later with exponential
 //! backoff, or dead letter after too many attempts). Each message has an idempotency key derived
 //! from (record, event sequence number, topic, recipient), so the same notification is never
-//! enqueued twice and a receiver can recognise a redelivery.
+//! enqueued twice and a receiver can recognise a redelivery. Keys begin with the event's time,
+//! so that they sort in the order messages are written (see [`idempotency_key`]).
 //!
 //! ## Topics
 //!
@@ -291,22 +292,42 @@ impl Notification {
         serde_json::from_value(message.payload.clone())
     }
 
-    /// The idempotency key: a digest of (record, seq, topic, recipient), 32 hex digits. It
-    /// holds no personal data, so it may stay in the store after anonymisation.
+    /// The idempotency key (see [`idempotency_key`]). It holds no personal data, so it may
+    /// stay in the store after anonymisation.
     pub fn key(&self) -> String {
-        idempotency_key(&self.record, self.seq, self.topic, &self.recipient)
+        idempotency_key(&self.record, self.seq, self.at, self.topic, &self.recipient)
     }
 }
 
-/// The idempotency key of a notification about event `seq` of `record`.
-pub fn idempotency_key(record: &RecordId, seq: u64, topic: Topic, recipient: &Recipient) -> String {
+/// The idempotency key of a notification about event `seq` of `record`, which happened `at`:
+/// 32 hex digits, the event's time in milliseconds since 1970 (12 digits) and then a digest of
+/// (record, seq, topic, recipient) (20 digits).
+///
+/// The time comes first so that keys sort in the order messages are written: a store's unique
+/// index of keys then grows at its end, where a key that sorted at random would change a page
+/// anywhere in the index with every message (and each such page is written to the database's
+/// log again, then copied back at the next checkpoint).
+pub fn idempotency_key(
+    record: &RecordId,
+    seq: u64,
+    at: Timestamp,
+    topic: Topic,
+    recipient: &Recipient,
+) -> String {
     let mut hasher = Sha256::new();
     for part in [record.to_string(), seq.to_string(), topic.as_str().to_owned(), recipient.key()] {
         hasher.update((part.len() as u64).to_be_bytes());
         hasher.update(part.as_bytes());
     }
-    hasher.finalize().iter().take(16).map(|byte| format!("{byte:02x}")).collect()
+    // Twelve hex digits hold every millisecond until the year 10889; none is before 1970.
+    let millis = u64::try_from(at.timestamp_millis()).unwrap_or(0).min(KEY_TIME_MAX);
+    let digest: String =
+        hasher.finalize().iter().take(10).map(|byte| format!("{byte:02x}")).collect();
+    format!("{millis:012x}{digest}")
 }
+
+/// The largest time, in milliseconds, that an idempotency key's twelve hex digits hold.
+const KEY_TIME_MAX: u64 = (1 << 48) - 1;
 
 /// A notification a record type asks for, before recipients are looked up.
 #[derive(Debug, Clone, PartialEq)]
@@ -349,5 +370,51 @@ impl Notice {
             audience,
             text: text.map(str::to_owned),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{Duration, TimeZone, Utc};
+
+    fn key_at(at: Timestamp, seq: u64) -> String {
+        let record: RecordId = "INC-000042".parse().unwrap();
+        let team = Recipient::Team { id: "networks".parse().unwrap(), name: None, email: None };
+        idempotency_key(&record, seq, at, Topic::IncidentAssigned, &team)
+    }
+
+    #[test]
+    fn keys_sort_in_the_order_their_events_happened() {
+        let at = Utc.with_ymd_and_hms(2026, 11, 23, 9, 15, 0).unwrap();
+        let keys: Vec<String> =
+            (0..50).map(|n| key_at(at + Duration::milliseconds(n * 7), 50 - n as u64)).collect();
+        let mut sorted = keys.clone();
+        sorted.sort();
+        assert_eq!(sorted, keys);
+        assert!(
+            keys.iter().all(|key| key.len() == 32 && key.bytes().all(|b| b.is_ascii_hexdigit()))
+        );
+        assert_eq!(&keys[0][..12], format!("{:012x}", at.timestamp_millis()));
+    }
+
+    #[test]
+    fn keys_of_one_instant_still_differ_by_event_topic_and_recipient() {
+        let at = Utc.with_ymd_and_hms(2026, 11, 23, 9, 15, 0).unwrap();
+        assert_ne!(key_at(at, 1), key_at(at, 2));
+        let record: RecordId = "INC-000042".parse().unwrap();
+        let person = Recipient::person("k.lee".parse().unwrap());
+        let logged = idempotency_key(&record, 1, at, Topic::IncidentLogged, &person);
+        let updated = idempotency_key(&record, 1, at, Topic::IncidentUpdated, &person);
+        assert_ne!(logged, updated);
+        assert_eq!(&logged[..12], &updated[..12]);
+    }
+
+    #[test]
+    fn times_outside_the_keys_range_are_clamped() {
+        let before_1970 = Utc.with_ymd_and_hms(1969, 12, 31, 23, 0, 0).unwrap();
+        assert!(key_at(before_1970, 1).starts_with("000000000000"));
+        let far = Utc.with_ymd_and_hms(262_000, 1, 1, 0, 0, 0).unwrap();
+        assert!(key_at(far, 1).starts_with("ffffffffffff"));
     }
 }
