@@ -13,7 +13,9 @@
 //! transactions whose version checks take row locks, so concurrent commits to one record are
 //! serialisable: exactly one of several writers expecting a version wins, the others get
 //! [`StoreError::Conflict`]. A transaction PostgreSQL aborts for a deadlock or a serialisation
-//! failure is retried from the start, a few times, before the error is returned.
+//! failure is retried from the start, a few times, before the error is returned. A commit sends
+//! its statements in two pipelined batches, the checks (reference claim, versions) and then the
+//! writes, so opening an incident costs four round trips however many tables it writes.
 
 pub mod schema;
 
@@ -307,9 +309,10 @@ async fn check_no_hold(client: &impl GenericClient, record: &RecordId) -> Result
 }
 
 /// Inserts or replaces rows: one statement per table however many rows there are (a bulk
-/// import or a cascade to many children costs a handful of round trips). The last row given
-/// for a record wins. When every row is new (opening a record), there are no old people or
-/// CIs to delete, and empty lists are not inserted: each skipped statement is a round trip.
+/// import or a cascade to many children costs a handful of statements), all sent at once and
+/// run in turn (one round trip; see [`commit_in`]). The last row given for a record wins. A
+/// row's old people and CIs are deleted before its new ones are inserted; for a new row the
+/// delete finds nothing in the index, which costs less than waiting to learn that it is new.
 async fn write_rows(client: &impl GenericClient, rows: &[RecordRow]) -> Result<(), StoreError> {
     let mut seen = BTreeSet::new();
     let mut columns = Vec::with_capacity(rows.len());
@@ -331,73 +334,96 @@ async fn write_rows(client: &impl GenericClient, rows: &[RecordRow]) -> Result<(
         columns.iter().map(pick).collect()
     };
     let flag = |pick: fn(&RowColumns) -> bool| -> Vec<bool> { columns.iter().map(pick).collect() };
-    let inserted = query(
-        client,
-        &format!(
-            "INSERT INTO rows ({ROWS_COLUMNS}, search)
-             SELECT {ROWS_COLUMNS}, array_to_tsvector(string_to_array(lexemes, ' '))
-             FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[],
-                 $6::boolean[], $7::text[], $8::text[], $9::text[], $10::text[], $11::bigint[],
-                 $12::bigint[], $13::boolean[], $14::boolean[], $15::bigint[], $16::bigint[],
-                 $17::bigint[], $18::bigint[], $19::text[]) AS given ({ROWS_COLUMNS}, lexemes)
-             ON CONFLICT (id) DO UPDATE SET {ROWS_UPDATE}, search = excluded.search
-             RETURNING xmax = 0"
-        ),
-        &[
-            &ids,
-            &column(|c| Some(&c.sort_key)),
-            &column(|c| Some(c.kind)),
-            &number(|c| c.version),
-            &column(|c| Some(&c.status)),
-            &flag(|c| c.open),
-            &column(|c| c.team.as_deref()),
-            &column(|c| c.tier),
-            &column(|c| c.agent.as_deref()),
-            &column(|c| c.requester.as_deref()),
-            &number(|c| c.prio_rank),
-            &number(|c| c.due_key),
-            &flag(|c| c.warned),
-            &flag(|c| c.breached),
-            &number(|c| c.created_key),
-            &number(|c| c.updated_key),
-            &maybe(|c| c.closed_key),
-            &maybe(|c| c.wake_key),
-            &vectors,
-        ],
-    )
-    .await?;
-    // `xmax` is zero on a row version no other transaction touched: one just inserted.
-    let all_new = inserted.iter().all(|row| row.get::<_, bool>(0));
-    execute(
-        client,
-        "INSERT INTO row_bodies (id, row_json) SELECT * FROM unnest($1::text[], $2::text[])
-         ON CONFLICT (id) DO UPDATE SET row_json = excluded.row_json",
-        &[&ids, &column(|c| Some(&c.row_json))],
-    )
-    .await?;
-    for (table, column, pick) in [
-        ("row_people", "person", (|c: &RowColumns| &c.people) as fn(&RowColumns) -> &Vec<String>),
-        ("row_cis", "ci", |c: &RowColumns| &c.cis),
-    ] {
-        if !all_new {
-            execute(client, &format!("DELETE FROM {table} WHERE record_id = ANY($1)"), &[&ids])
-                .await?;
-        }
-        let (values, owners): (Vec<&str>, Vec<&str>) = columns
+    let rows_sql = format!(
+        "INSERT INTO rows ({ROWS_COLUMNS}, search)
+         SELECT {ROWS_COLUMNS}, array_to_tsvector(string_to_array(lexemes, ' '))
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[],
+             $6::boolean[], $7::text[], $8::text[], $9::text[], $10::text[], $11::bigint[],
+             $12::bigint[], $13::boolean[], $14::boolean[], $15::bigint[], $16::bigint[],
+             $17::bigint[], $18::bigint[], $19::text[]) AS given ({ROWS_COLUMNS}, lexemes)
+         ON CONFLICT (id) DO UPDATE SET {ROWS_UPDATE}, search = excluded.search"
+    );
+    let (sort_keys, kinds) = (column(|c| Some(&c.sort_key)), column(|c| Some(c.kind)));
+    let (versions, statuses, opens) =
+        (number(|c| c.version), column(|c| Some(&c.status)), flag(|c| c.open));
+    let (teams, tiers, agents) =
+        (column(|c| c.team.as_deref()), column(|c| c.tier), column(|c| c.agent.as_deref()));
+    let (requesters, ranks, dues) =
+        (column(|c| c.requester.as_deref()), number(|c| c.prio_rank), number(|c| c.due_key));
+    let (warned, breached) = (flag(|c| c.warned), flag(|c| c.breached));
+    let (created, updated) = (number(|c| c.created_key), number(|c| c.updated_key));
+    let (closed, wakes) = (maybe(|c| c.closed_key), maybe(|c| c.wake_key));
+    let row_params: [&(dyn ToSql + Sync); 19] = [
+        &ids,
+        &sort_keys,
+        &kinds,
+        &versions,
+        &statuses,
+        &opens,
+        &teams,
+        &tiers,
+        &agents,
+        &requesters,
+        &ranks,
+        &dues,
+        &warned,
+        &breached,
+        &created,
+        &updated,
+        &closed,
+        &wakes,
+        &vectors,
+    ];
+    let bodies = column(|c| Some(&c.row_json));
+    let side = |pick: fn(&RowColumns) -> &Vec<String>| -> (Vec<&str>, Vec<&str>) {
+        columns
             .iter()
             .flat_map(|c| pick(c).iter().map(move |value| (value.as_str(), c.id.as_str())))
-            .unzip();
-        if values.is_empty() {
-            continue;
-        }
+            .unzip()
+    };
+    let (people, people_owners) = side(|c| &c.people);
+    let (cis, ci_owners) = side(|c| &c.cis);
+    let body_params: [&(dyn ToSql + Sync); 2] = [&ids, &bodies];
+    let id_params: [&(dyn ToSql + Sync); 1] = [&ids];
+    // Inserts of no values are skipped; the deletes run whatever the rows are.
+    tokio::try_join!(
+        biased;
+        execute(client, &rows_sql, &row_params),
         execute(
             client,
-            &format!("INSERT INTO {table} ({column}, record_id) SELECT * FROM unnest($1::text[], $2::text[])"),
-            &[&values, &owners],
-        )
-        .await?;
-    }
+            "INSERT INTO row_bodies (id, row_json) SELECT * FROM unnest($1::text[], $2::text[])
+             ON CONFLICT (id) DO UPDATE SET row_json = excluded.row_json",
+            &body_params,
+        ),
+        execute(client, "DELETE FROM row_people WHERE record_id = ANY($1)", &id_params),
+        insert_pairs(
+            client,
+            "INSERT INTO row_people (person, record_id) SELECT * FROM unnest($1::text[], $2::text[])",
+            &people,
+            &people_owners,
+        ),
+        execute(client, "DELETE FROM row_cis WHERE record_id = ANY($1)", &id_params),
+        insert_pairs(
+            client,
+            "INSERT INTO row_cis (ci, record_id) SELECT * FROM unnest($1::text[], $2::text[])",
+            &cis,
+            &ci_owners,
+        ),
+    )?;
     Ok(())
+}
+
+/// Runs `sql`, which inserts pairs of `values` and their `owners`, unless there are none.
+async fn insert_pairs(
+    client: &impl GenericClient,
+    sql: &str,
+    values: &[&str],
+    owners: &[&str],
+) -> Result<u64, StoreError> {
+    if values.is_empty() {
+        return Ok(0);
+    }
+    execute(client, sql, &[&values, &owners]).await
 }
 
 async fn delete_row(client: &impl GenericClient, record: &str) -> Result<(), StoreError> {
@@ -522,55 +548,73 @@ async fn move_streams(tx: &impl GenericClient, appends: &[Append]) -> Result<(),
 }
 
 /// Writes `commit` in `tx` (without committing it).
+///
+/// Statements are pipelined: sent together, run by PostgreSQL in the order sent, answered in
+/// turn. A commit that opens an incident therefore costs four round trips (`BEGIN`, the checks,
+/// the writes, `COMMIT`) instead of one per statement. The checks go first, on their own: a
+/// claim lost to another writer or a stale version is refused before anything is written
+/// (neither check fails the transaction, so what each finds can be asked about afterwards),
+/// and only then are the rows, notifications and events written.
 async fn commit_in(tx: &impl GenericClient, commit: &Commit) -> Result<(), StoreError> {
-    // First, so that a claim that loses a race is refused as such (rather than as a conflict
-    // on the new record's history, which the winner created).
-    if let Some(reference) = commit.claim {
-        claim(tx, reference).await?;
-    }
-    move_streams(tx, &commit.appends).await?;
-    let events: Vec<(String, &EventRecord)> = commit
-        .appends
-        .iter()
-        .flat_map(|append| {
-            let record = append.record.to_string();
-            append.events.iter().map(move |event| (record.clone(), event))
-        })
-        .collect();
-    write_rows(tx, &commit.rows).await?;
-    if !commit.outbox.is_empty() {
-        let keys: Vec<&str> = commit.outbox.iter().map(|message| message.key.as_str()).collect();
-        let records: Vec<String> =
-            commit.outbox.iter().map(|message| message.record.to_string()).collect();
-        let jsons = commit.outbox.iter().map(to_json).collect::<Result<Vec<_>, _>>()?;
-        // One statement for every message; `ORDER BY` keeps their order in `seq`.
-        execute(
-            tx,
-            "INSERT INTO outbox (key, record_id, message_json, state)
-             SELECT key, record_id, message_json, 'waiting'
-             FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY
-                 AS given (key, record_id, message_json, n)
-             ORDER BY n
-             ON CONFLICT (key) DO NOTHING",
-            &[&keys, &records, &jsons],
-        )
-        .await?;
-    }
-    if events.is_empty() {
+    // The claim first, so that a claim that loses a race is refused as such (rather than as a
+    // conflict on the new record's history, which the winner created).
+    let claimed = async {
+        match commit.claim {
+            Some(reference) => claim(tx, reference).await,
+            None => Ok(()),
+        }
+    };
+    tokio::try_join!(biased; claimed, move_streams(tx, &commit.appends))?;
+    tokio::try_join!(
+        biased;
+        write_rows(tx, &commit.rows),
+        enqueue(tx, &commit.outbox),
+        // Last, so that the lock on the position counter is held as briefly as possible, and
+        // events take positions in the order their transactions commit.
+        append_events(tx, &commit.appends),
+    )?;
+    Ok(())
+}
+
+/// Enqueues `outbox` in one statement; `ORDER BY` keeps the messages' order in `seq`.
+async fn enqueue(tx: &impl GenericClient, outbox: &[OutboxMessage]) -> Result<(), StoreError> {
+    if outbox.is_empty() {
         return Ok(());
     }
-    // Last, so that the lock on the position counter is held as briefly as possible, and
-    // events take positions in the order their transactions commit.
-    let count = to_i64(events.len() as u64)?;
-    let mut records = Vec::with_capacity(events.len());
-    let mut seqs = Vec::with_capacity(events.len());
-    let mut jsons = Vec::with_capacity(events.len());
-    for (record, event) in events {
-        records.push(record);
-        seqs.push(to_i64(event.seq)?);
-        jsons.push(to_json(event)?);
+    let keys: Vec<&str> = outbox.iter().map(|message| message.key.as_str()).collect();
+    let records: Vec<String> = outbox.iter().map(|message| message.record.to_string()).collect();
+    let jsons = outbox.iter().map(to_json).collect::<Result<Vec<_>, _>>()?;
+    execute(
+        tx,
+        "INSERT INTO outbox (key, record_id, message_json, state)
+         SELECT key, record_id, message_json, 'waiting'
+         FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY
+             AS given (key, record_id, message_json, n)
+         ORDER BY n
+         ON CONFLICT (key) DO NOTHING",
+        &[&keys, &records, &jsons],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Appends the events of `appends`, taking their positions, in one statement.
+async fn append_events(tx: &impl GenericClient, appends: &[Append]) -> Result<(), StoreError> {
+    let mut records = Vec::new();
+    let mut seqs = Vec::new();
+    let mut jsons = Vec::new();
+    for append in appends {
+        for event in &append.events {
+            records.push(append.record.to_string());
+            seqs.push(to_i64(event.seq)?);
+            jsons.push(to_json(event)?);
+        }
     }
-    // The counter's move and the insert in one statement: one round trip.
+    if records.is_empty() {
+        return Ok(());
+    }
+    let count = to_i64(records.len() as u64)?;
+    // The counter's move and the insert in one statement.
     let written = execute(
         tx,
         "WITH moved AS (UPDATE positions SET last = last + $4 RETURNING last)
