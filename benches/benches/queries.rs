@@ -15,6 +15,12 @@
 //! `target/desk-bench/queries-<adapters>.txt`; criterion then measures each shape once more in
 //! its usual way. The worst case, a search for five common words (one of them, "the", in
 //! nearly every incident), runs 40 times only.
+//!
+//! The first shape, the incidents of a requester nobody is, finds nothing after one index probe.
+//! Its latency is the floor under every other figure: the round trip through the `Store` API
+//! and the machine's scheduling. On a shared machine its p99 shows how much of another shape's
+//! p99 is the machine's rather than the query's. `DESK_BENCH_AWAKE=1` measures with a
+//! processor kept from idling (see [`Awake`]).
 
 // A benchmark reports on stdout and stops at the first failure.
 #![allow(clippy::print_stdout, clippy::expect_used, clippy::unwrap_used)]
@@ -211,6 +217,13 @@ fn open() -> Filter {
 /// The shapes measured.
 fn shapes() -> Vec<Shape> {
     vec![
+        // One index probe that finds nothing: what any query costs here at least.
+        Shape {
+            name: "floor: nobody's incidents",
+            runs: 300,
+            order: Order::Newest,
+            filter: |n| Filter { requester: Some(person(&format!("nobody-{n}"))), ..incidents() },
+        },
         Shape {
             name: "team queue",
             runs: 300,
@@ -342,6 +355,33 @@ fn measure(rt: &Runtime, adapter: &str, size: u32, store: &Arc<dyn Store>) -> St
     report
 }
 
+/// A busy loop at the lowest priority, in a process of its own, while it lives.
+///
+/// On a virtual machine an idle processor halts, and waking it again takes the host a
+/// millisecond or more. A query to PostgreSQL wakes two processes (the server, then the
+/// client), so a tenth or more of its runs pay that on an otherwise idle machine, and the
+/// floor shape's p99 shows it. A busy machine, or one whose processors never halt, does not.
+/// Set `DESK_BENCH_AWAKE=1` to measure that way as well; the busy loop takes only time that
+/// nothing else wants.
+struct Awake(std::process::Child);
+
+impl Awake {
+    fn start() -> Awake {
+        let child = std::process::Command::new("nice")
+            .args(["-n", "19", "sh", "-c", "while :; do :; done"])
+            .spawn()
+            .expect("nice and sh start a busy loop");
+        Awake(child)
+    }
+}
+
+impl Drop for Awake {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 fn bench_dir() -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/desk-bench");
     std::fs::create_dir_all(&dir).expect("the benchmark directory");
@@ -384,9 +424,15 @@ fn main() {
     }
 
     let mut report = String::new();
+    let awake = std::env::var_os("DESK_BENCH_AWAKE").is_some().then(Awake::start);
+    if awake.is_some() {
+        writeln!(report, "(a low-priority busy loop keeps a processor awake)").unwrap();
+        println!("(a low-priority busy loop keeps a processor awake)");
+    }
     for (adapter, size, store) in &stores {
         report.push_str(&measure(&rt, adapter, *size, store));
     }
+    drop(awake);
     let file = bench_dir().join(format!("queries-{}.txt", adapters.replace(',', "-")));
     std::fs::write(file, report).expect("the report is written");
 
