@@ -23,7 +23,7 @@ use std::collections::BTreeSet;
 
 use async_trait::async_trait;
 use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Pool, RecyclingMethod};
-use desk::contract::{self, SortKey, time_key};
+use desk::contract::{self, time_key};
 use desk::store::{
     Append, Commit, DeadLetter, Delivery, EventRecord, LegalHold, OutboxItem, OutboxMessage, Page,
     Query, RecordRow, Redaction, RowKind, Store, StoreError, StoredEvent,
@@ -710,27 +710,30 @@ impl Store for PostgresStore {
         let statement = match desk_sql::WindowedSearch::new(query) {
             None => desk_sql::select_page(&Postgres, query)?,
             Some(mut search) => loop {
-                let window = search.statements(&Postgres)?;
-                let rows = self.fetch(&window.page.sql, &sql_params(&window.page.params)).await?;
-                if search.take(read(rows)?) {
-                    return Ok(search.page());
-                }
-                let last = self.fetch(&window.last.sql, &sql_params(&window.last.params)).await?;
+                // The page and, if it falls short, the window's last row: one round trip.
+                let window = search.statements(&Postgres)?.together;
+                let rows = self.fetch(&window.sql, &sql_params(&window.params)).await?;
                 let arity = query.order.arity();
-                let last = last
-                    .first()
-                    .map(|row| -> Result<SortKey, tokio_postgres::Error> {
-                        Ok(SortKey {
-                            order: query.order,
-                            numbers: (0..arity)
-                                .map(|n| row.try_get(n))
-                                .collect::<Result<_, _>>()?,
-                            id: row.try_get(arity)?,
+                let rows = rows
+                    .iter()
+                    .map(|row| {
+                        let numbers =
+                            (1..=arity).map(|n| row.try_get(n)).collect::<Result<_, _>>()?;
+                        Ok(desk_sql::WindowRow {
+                            json: row.try_get(0)?,
+                            numbers,
+                            id: row.try_get(arity + 1)?,
                         })
                     })
-                    .transpose()
+                    .collect::<Result<Vec<_>, tokio_postgres::Error>>()
                     .map_err(backend)?;
-                match search.after_window(&Postgres, last)? {
+                let found = desk_sql::WindowSearch::split(query.order, rows)?;
+                let page =
+                    found.page.iter().map(|json| from_json(json)).collect::<Result<Vec<_>, _>>()?;
+                if search.take(page) {
+                    return Ok(search.page());
+                }
+                match search.after_window(&Postgres, found.last)? {
                     Next::Answer => return Ok(search.page()),
                     Next::Window => {}
                     Next::Index(statement) => break statement,

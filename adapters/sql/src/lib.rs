@@ -84,6 +84,60 @@ pub struct WindowSearch {
     /// The window's last row, if the window is full: its order's integer keys, then its sort
     /// key. No row means the window held every row left.
     pub last: Statement,
+    /// Both in one statement, for a database that a round trip costs more than a statement:
+    /// the page's rows, each as its JSON followed by `NULL`s, then, only when they fall short,
+    /// the window's last row as `NULL` followed by what `last` gives. See [`WindowSearch::split`].
+    pub together: Statement,
+}
+
+/// What [`WindowSearch::together`] returned, split: the page's JSON, and the window's last row
+/// if it was asked for and the window was full.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Together {
+    /// The JSON of the rows found.
+    pub page: Vec<String>,
+    /// The window's last row.
+    pub last: Option<SortKey>,
+}
+
+/// One row that [`WindowSearch::together`] returned, column by column.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WindowRow {
+    /// The first column: a page row's JSON.
+    pub json: Option<String>,
+    /// The next ones: the last row's integer keys.
+    pub numbers: Vec<Option<i64>>,
+    /// The last one: the last row's sort key.
+    pub id: Option<String>,
+}
+
+impl WindowSearch {
+    /// Splits the rows [`WindowSearch::together`] returned.
+    pub fn split(
+        order: Order,
+        rows: impl IntoIterator<Item = WindowRow>,
+    ) -> Result<Together, StoreError> {
+        let mut together = Together::default();
+        for WindowRow { json, numbers, id } in rows {
+            match (json, id) {
+                (Some(json), None) => together.page.push(json),
+                (None, Some(id)) => {
+                    let numbers = numbers.into_iter().collect::<Option<Vec<i64>>>();
+                    let numbers = numbers
+                        .filter(|numbers| numbers.len() == order.arity())
+                        .ok_or_else(|| corrupt_window_row("keys"))?;
+                    together.last = Some(SortKey { order, numbers, id });
+                }
+                _ => return Err(corrupt_window_row("JSON and sort key")),
+            }
+        }
+        Ok(together)
+    }
+}
+
+/// A row of [`WindowSearch::together`] that is neither a page row nor a last row.
+fn corrupt_window_row(what: &str) -> StoreError {
+    StoreError::Corrupt(format!("a search window returned a row with wrong {what}"))
 }
 
 /// What a [`WindowedSearch`] does next.
@@ -181,19 +235,38 @@ impl WindowedSearch {
                     filter_clause(&conditions)
                 ))
             };
+        let wanted = i64::try_from(self.wanted()).unwrap_or(0);
+        let page_sql = |statement: &mut Statement| -> Result<String, StoreError> {
+            let has = dialect.has_terms(&self.terms, statement);
+            let rows = window(statement, &format!("r.{key} AS k, {has} AS hit"), Take::All)?;
+            let limit = statement.bind(dialect, Value::Int(wanted));
+            Ok(format!(
+                "SELECT b.row_json FROM (SELECT w.k FROM ({rows}) w WHERE w.hit LIMIT {limit}) p
+                 JOIN row_bodies b ON b.{key} = p.k"
+            ))
+        };
+        let names = order_columns(query.order);
+        let columns: Vec<String> = names.iter().map(|column| format!("r.{column}")).collect();
         let mut page = Statement::default();
-        let has = dialect.has_terms(&self.terms, &mut page);
-        let rows = window(&mut page, &format!("r.{key} AS k, {has} AS hit"), Take::All)?;
-        let limit = page.bind(dialect, Value::Int(i64::try_from(self.wanted()).unwrap_or(0)));
-        page.sql = format!(
-            "SELECT b.row_json FROM (SELECT w.k FROM ({rows}) w WHERE w.hit LIMIT {limit}) p
-             JOIN row_bodies b ON b.{key} = p.k"
-        );
+        page.sql = page_sql(&mut page)?;
         let mut last = Statement::default();
-        let columns: Vec<String> =
-            order_columns(query.order).iter().map(|column| format!("r.{column}")).collect();
         last.sql = window(&mut last, &columns.join(", "), Take::Last)?;
-        Ok(WindowSearch { page, last })
+        // The last row is read only when the page falls short: the condition on the page's
+        // count holds for the whole statement, so the database decides it once, first.
+        let mut together = Statement::default();
+        let found = page_sql(&mut together)?;
+        let window_end = window(&mut together, &columns.join(", "), Take::Last)?;
+        let short = together.bind(dialect, Value::Int(wanted));
+        let nulls = ", NULL".repeat(names.len());
+        let ends: Vec<String> = names.iter().map(|column| format!("l.{column}")).collect();
+        together.sql = format!(
+            "WITH p AS ({found})
+             SELECT p.row_json{nulls} FROM p
+             UNION ALL
+             SELECT NULL, {} FROM ({window_end}) l WHERE (SELECT count(*) FROM p) < {short}",
+            ends.join(", ")
+        );
+        Ok(WindowSearch { page, last, together })
     }
 
     /// Takes the rows the current window's page statement returned; says whether the search
@@ -655,6 +728,39 @@ mod tests {
         assert_eq!(window.last.params, [Value::Int(1), Value::Int(999)]);
         assert!(search.take((1..=3).map(incident).collect()));
         assert_eq!(search.page().rows.len(), 2);
+    }
+
+    #[test]
+    fn together_asks_for_the_last_row_only_when_the_page_falls_short() {
+        let search = printer_search(2);
+        let window = search.statements(&Numbered).unwrap();
+        let together = &window.together;
+        // The page's statement and parameters, then the last row's, then the page's size.
+        assert!(together.sql.starts_with(&format!("WITH p AS ({})", window.page.sql)));
+        assert_eq!(together.params[..3], window.page.params[..]);
+        assert_eq!(together.params[3..], [Value::Int(1), Value::Int(999), Value::Int(3)]);
+        assert!(together.sql.contains("LIMIT $4 OFFSET $5) l"), "{}", together.sql);
+        assert!(together.sql.ends_with("WHERE (SELECT count(*) FROM p) < $6"), "{}", together.sql);
+        assert!(together.sql.contains("SELECT p.row_json, NULL, NULL FROM p"));
+        assert!(together.sql.contains("SELECT NULL, l.created_key, l.sort_key FROM"));
+    }
+
+    #[test]
+    fn together_splits_into_the_page_and_the_windows_last_row() {
+        let page_row =
+            |json: &str| WindowRow { json: Some(json.into()), numbers: vec![None], id: None };
+        let last = |numbers| WindowRow { json: None, numbers, id: Some("0-0000000007".into()) };
+        let rows = vec![page_row("{}"), last(vec![Some(42)]), page_row("[]")];
+        let together = WindowSearch::split(Order::Newest, rows).unwrap();
+        assert_eq!(together.page, ["{}", "[]"]);
+        assert_eq!(together.last, last_row());
+
+        assert!(matches!(
+            WindowSearch::split(Order::Newest, [last(vec![None])]),
+            Err(StoreError::Corrupt(message)) if message.contains("keys")
+        ));
+        let neither = WindowRow { json: None, numbers: vec![None], id: None };
+        assert!(WindowSearch::split(Order::Newest, [neither]).is_err());
     }
 
     #[test]
