@@ -13,8 +13,8 @@
 //! warm cache; the first touch of a page on disk costs a disk read more), and its p50 and p99
 //! latencies (through the async `Store` API, as the desk calls it) are printed and written to
 //! `target/desk-bench/queries-<adapters>.txt`; criterion then measures each shape once more in
-//! its usual way. The worst case, a search for five common words (one of them, "the", in
-//! nearly every incident), runs 40 times only.
+//! its usual way. The worst case is a search for five common words (one of them, "the", in
+//! nearly every incident).
 //!
 //! The first shape, the incidents of a requester nobody is, finds nothing after one index probe.
 //! Its latency is the floor under every other figure: the round trip through the `Store` API
@@ -292,7 +292,7 @@ fn shapes() -> Vec<Shape> {
         },
         Shape {
             name: "text: 5 common words",
-            runs: 40,
+            runs: 300,
             order: Order::Newest,
             filter: |n| Filter {
                 text: Some(format!("{} {}", OBJECTS[n as usize % 16], SITES[n as usize % 6])),
