@@ -84,9 +84,10 @@ pub struct WindowSearch {
     /// The window's last row, if the window is full: its order's integer keys, then its sort
     /// key. No row means the window held every row left.
     pub last: Statement,
-    /// Both in one statement, for a database that a round trip costs more than a statement:
-    /// the page's rows, each as its JSON followed by `NULL`s, then, only when they fall short,
-    /// the window's last row as `NULL` followed by what `last` gives. See [`WindowSearch::split`].
+    /// Both in one statement, for a database in another process, where a round trip costs more
+    /// than the statement: the page's rows, each as its JSON followed by `NULL`s, then, only when
+    /// they fall short, the window's last row as `NULL` followed by what `last` gives. See
+    /// [`WindowSearch::split`].
     pub together: Statement,
 }
 
@@ -174,6 +175,9 @@ pub enum Next {
 /// while searching:  run statements().page  -> take(rows)     (true: Answer)
 ///                   run statements().last  -> after_window(last) -> Answer | Window | Index
 /// ```
+///
+/// or, in one round trip a window, run `statements().together`, [`WindowSearch::split`] what it
+/// returns, and feed its page to `take` and its last row to `after_window`.
 #[derive(Debug, Clone)]
 pub struct WindowedSearch {
     /// The query as asked.
