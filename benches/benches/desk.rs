@@ -24,6 +24,10 @@
 //!   commit). The gap between it and the bare baseline is what the schema costs when written
 //!   row by row.
 //!
+//! Beside each desk's rate, the report gives how long one call to open an incident took over its
+//! measurements (p50, p99, maximum): the rate includes indexing the rows at the end, a call
+//! does not.
+//!
 //! The desk on the in-memory store is measured as well: it is the desk's own work (decide,
 //! route, seal, project, notify) without a database, so the rest of the SQLite figure is the
 //! adapter's. Figures are printed and written to `target/desk-bench/desk.txt`; criterion then
@@ -331,15 +335,33 @@ fn postgres_desk(runtime: &Runtime) -> Option<(Desk, PostgresStore)> {
     Some((desk_on(runtime, Arc::new(store.clone())), store))
 }
 
+/// How long each call to open an incident took, over every measurement of one store.
+#[derive(Default)]
+struct Latencies(Vec<Duration>);
+
+impl Latencies {
+    /// Its p50, p99 and maximum, in milliseconds.
+    fn summary(&mut self) -> String {
+        self.0.sort();
+        let at = |p: f64| {
+            let rank = ((self.0.len() as f64 - 1.0) * p).round() as usize;
+            self.0[rank].as_secs_f64() * 1e3
+        };
+        format!("one open: p50 {:.2} ms, p99 {:.2} ms, max {:.1} ms", at(0.5), at(0.99), at(1.0))
+    }
+}
+
 /// Incidents per second over `ROUNDS` opens, until the last of them is in the service desk's
 /// queue: a store that indexes rows after the commit (SQLite does, in batches) has then
-/// indexed every one.
-fn measure_desk(runtime: &Runtime, desk: &Desk) -> f64 {
+/// indexed every one. Each call's own time goes to `latencies`.
+fn measure_desk(runtime: &Runtime, desk: &Desk, latencies: &mut Latencies) -> f64 {
     let started = Instant::now();
     runtime.block_on(async {
         let mut last = None;
         for n in 0..ROUNDS {
+            let call = Instant::now();
             last = Some(desk.open_incident(&agent(), fault(n)).await.unwrap().record.reference);
+            latencies.0.push(call.elapsed());
         }
         let queue = Query {
             filter: Filter { open: Some(true), ..Filter::default() },
@@ -373,12 +395,13 @@ fn main() {
 
     // Warm up each, then measure them in turns, so all see the same machine.
     let load_before = load_average();
-    measure_desk(&runtime, &sqlite);
+    let mut sqlite_latencies = Latencies::default();
+    measure_desk(&runtime, &sqlite, &mut Latencies::default());
     measure_raw(&mut raw, &rows);
     measure_raw(&mut same, &rows);
     let (mut desk_rates, mut raw_rates, mut same_rates) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..MEASUREMENTS {
-        desk_rates.push(measure_desk(&runtime, &sqlite));
+        desk_rates.push(measure_desk(&runtime, &sqlite, &mut sqlite_latencies));
         raw_rates.push(measure_raw(&mut raw, &rows));
         same_rates.push(measure_raw(&mut same, &rows));
     }
@@ -394,7 +417,12 @@ fn main() {
         "open an incident end to end ({ROUNDS} per measurement, median of {MEASUREMENTS}):"
     )
     .unwrap();
-    writeln!(report, "  desk on SQLite                {desk_rate:>9.0} incidents/s").unwrap();
+    writeln!(
+        report,
+        "  desk on SQLite                {desk_rate:>9.0} incidents/s ({})",
+        sqlite_latencies.summary()
+    )
+    .unwrap();
     writeln!(
         report,
         "  raw SQLite, bare tables       {raw_rate:>9.0} incidents/s (same rows and JSON, \
@@ -428,7 +456,7 @@ fn main() {
     let mut rates: Vec<f64> = (0..3)
         .map(|_| {
             let memory = runtime.block_on(Harness::open(Backend::Memory, "open_incident"));
-            measure_desk(&runtime, &desk_on(&runtime, memory.shared()))
+            measure_desk(&runtime, &desk_on(&runtime, memory.shared()), &mut Latencies::default())
         })
         .collect();
     let memory_rate = median(&mut rates);
@@ -439,10 +467,17 @@ fn main() {
     )
     .unwrap();
     if let Some((desk, _)) = &postgres {
-        measure_desk(&runtime, desk);
-        let mut rates: Vec<f64> = (0..3).map(|_| measure_desk(&runtime, desk)).collect();
-        writeln!(report, "  desk on PostgreSQL            {:>9.0} incidents/s", median(&mut rates))
-            .unwrap();
+        measure_desk(&runtime, desk, &mut Latencies::default());
+        let mut latencies = Latencies::default();
+        let mut rates: Vec<f64> =
+            (0..3).map(|_| measure_desk(&runtime, desk, &mut latencies)).collect();
+        writeln!(
+            report,
+            "  desk on PostgreSQL            {:>9.0} incidents/s ({})",
+            median(&mut rates),
+            latencies.summary()
+        )
+        .unwrap();
     } else {
         writeln!(report, "  (PostgreSQL not measured: set {POSTGRES_URL_VAR})").unwrap();
     }
