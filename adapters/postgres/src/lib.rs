@@ -554,7 +554,9 @@ async fn move_streams(tx: &impl GenericClient, appends: &[Append]) -> Result<(),
 /// the writes, `COMMIT`) instead of one per statement. The checks go first, on their own: a
 /// claim lost to another writer or a stale version is refused before anything is written
 /// (neither check fails the transaction, so what each finds can be asked about afterwards),
-/// and only then are the rows, notifications and events written.
+/// and only then are the rows, notifications and events written. Both checks finish before
+/// their errors are weighed, so that a lost claim is reported as such even when the version
+/// check found its answer first.
 async fn commit_in(tx: &impl GenericClient, commit: &Commit) -> Result<(), StoreError> {
     // The claim first, so that a claim that loses a race is refused as such (rather than as a
     // conflict on the new record's history, which the winner created).
@@ -564,7 +566,8 @@ async fn commit_in(tx: &impl GenericClient, commit: &Commit) -> Result<(), Store
             None => Ok(()),
         }
     };
-    tokio::try_join!(biased; claimed, move_streams(tx, &commit.appends))?;
+    let (claimed, moved) = tokio::join!(biased; claimed, move_streams(tx, &commit.appends));
+    first_error(claimed, moved)?;
     tokio::try_join!(
         biased;
         write_rows(tx, &commit.rows),
@@ -574,6 +577,22 @@ async fn commit_in(tx: &impl GenericClient, commit: &Commit) -> Result<(), Store
         append_events(tx, &commit.appends),
     )?;
     Ok(())
+}
+
+/// The outcome of two checks made together, as if made one after the other: the first's error,
+/// else the second's. Which answer PostgreSQL sends first depends on which statement was already
+/// prepared on the connection, so it is not the order to go by. An error after which the whole
+/// transaction may be retried comes before either: the other check may have failed only because
+/// that error aborted the transaction.
+fn first_error(
+    first: Result<(), StoreError>,
+    second: Result<(), StoreError>,
+) -> Result<(), StoreError> {
+    match (first, second) {
+        (Err(first), Err(second)) if !retryable(&first) && retryable(&second) => Err(second),
+        (Err(first), _) => Err(first),
+        (Ok(()), second) => second,
+    }
 }
 
 /// Enqueues `outbox` in one statement; `ORDER BY` keeps the messages' order in `seq`.
@@ -967,5 +986,26 @@ mod tests {
             lexemes(&terms),
             ["^a", "^s", "^si", "^siâ", "^w", "^ws", "a", "siân", "ws"].map(String::from)
         );
+    }
+
+    #[test]
+    fn checks_made_together_report_as_if_made_in_turn() {
+        let taken =
+            || StoreError::ReferenceTaken { reference: "INC-000002".parse().unwrap(), last: 2 };
+        let stale = || StoreError::Conflict {
+            record: "INC-000002".parse().unwrap(),
+            expected: 1,
+            actual: 0,
+        };
+        assert!(matches!(
+            first_error(Err(taken()), Err(stale())),
+            Err(StoreError::ReferenceTaken { .. })
+        ));
+        assert!(matches!(first_error(Ok(()), Err(stale())), Err(StoreError::Conflict { .. })));
+        assert!(matches!(
+            first_error(Err(taken()), Ok(())),
+            Err(StoreError::ReferenceTaken { .. })
+        ));
+        assert!(first_error(Ok(()), Ok(())).is_ok());
     }
 }
