@@ -723,14 +723,11 @@ impl Store for PostgresStore {
     }
 
     async fn query(&self, query: &Query) -> Result<Page, StoreError> {
-        let read = |rows: Vec<Row>| -> Result<Vec<RecordRow>, StoreError> {
-            rows.iter().map(|row| from_json(row.get(0))).collect()
-        };
         let statement = match desk_sql::WindowedSearch::new(query) {
             None => desk_sql::select_page(&Postgres, query)?,
             Some(mut search) => loop {
                 // The page and, if it falls short, the window's last row: one round trip.
-                let window = search.statements(&Postgres)?.together;
+                let window = search.together(&Postgres)?;
                 let rows = self.fetch(&window.sql, &sql_params(&window.params)).await?;
                 let arity = query.order.arity();
                 let rows = rows
@@ -746,7 +743,7 @@ impl Store for PostgresStore {
                     })
                     .collect::<Result<Vec<_>, tokio_postgres::Error>>()
                     .map_err(backend)?;
-                let found = desk_sql::WindowSearch::split(query.order, rows)?;
+                let found = desk_sql::WindowedSearch::split(query.order, rows)?;
                 let page =
                     found.page.iter().map(|json| from_json(json)).collect::<Result<Vec<_>, _>>()?;
                 if search.take(page) {
@@ -760,7 +757,8 @@ impl Store for PostgresStore {
             },
         };
         let rows = self.fetch(&statement.sql, &sql_params(&statement.params)).await?;
-        Ok(desk_sql::page_from(query, read(rows)?))
+        let rows = rows.iter().map(|row| from_json(row.get(0))).collect::<Result<_, _>>()?;
+        Ok(desk_sql::page_from(query, rows))
     }
 
     async fn events_after(

@@ -84,14 +84,9 @@ pub struct WindowSearch {
     /// The window's last row, if the window is full: its order's integer keys, then its sort
     /// key. No row means the window held every row left.
     pub last: Statement,
-    /// Both in one statement, for a database in another process, where a round trip costs more
-    /// than the statement: the page's rows, each as its JSON followed by `NULL`s, then, only when
-    /// they fall short, the window's last row as `NULL` followed by what `last` gives. See
-    /// [`WindowSearch::split`].
-    pub together: Statement,
 }
 
-/// What [`WindowSearch::together`] returned, split: the page's JSON, and the window's last row
+/// What [`WindowedSearch::together`] returned, split: the page's JSON, and the window's last row
 /// if it was asked for and the window was full.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Together {
@@ -101,7 +96,7 @@ pub struct Together {
     pub last: Option<SortKey>,
 }
 
-/// One row that [`WindowSearch::together`] returned, column by column.
+/// One row that [`WindowedSearch::together`] returned, column by column.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WindowRow {
     /// The first column: a page row's JSON.
@@ -112,8 +107,8 @@ pub struct WindowRow {
     pub id: Option<String>,
 }
 
-impl WindowSearch {
-    /// Splits the rows [`WindowSearch::together`] returned.
+impl WindowedSearch {
+    /// Splits the rows [`WindowedSearch::together`] returned.
     pub fn split(
         order: Order,
         rows: impl IntoIterator<Item = WindowRow>,
@@ -136,7 +131,7 @@ impl WindowSearch {
     }
 }
 
-/// A row of [`WindowSearch::together`] that is neither a page row nor a last row.
+/// A row of [`WindowedSearch::together`] that is neither a page row nor a last row.
 fn corrupt_window_row(what: &str) -> StoreError {
     StoreError::Corrupt(format!("a search window returned a row with wrong {what}"))
 }
@@ -176,8 +171,8 @@ pub enum Next {
 ///                   run statements().last  -> after_window(last) -> Answer | Window | Index
 /// ```
 ///
-/// or, in one round trip a window, run `statements().together`, [`WindowSearch::split`] what it
-/// returns, and feed its page to `take` and its last row to `after_window`.
+/// or, in one round trip a window, run `together()`, [`WindowedSearch::split`] what it returns,
+/// and feed its page to `take` and its last row to `after_window`.
 #[derive(Debug, Clone)]
 pub struct WindowedSearch {
     /// The query as asked.
@@ -188,6 +183,14 @@ pub struct WindowedSearch {
     found: Vec<RecordRow>,
     window: u32,
     second: bool,
+}
+
+/// What a window's statement selects.
+enum Take {
+    /// Its rows in order, these columns of each.
+    All(String),
+    /// Its last row's order keys, if it is full.
+    Last,
 }
 
 impl WindowedSearch {
@@ -214,53 +217,25 @@ impl WindowedSearch {
 
     /// The statements of the current window.
     pub fn statements(&self, dialect: &impl Dialect) -> Result<WindowSearch, StoreError> {
-        let key = dialect.key();
-        let query = &Query { after: self.after.clone(), ..self.query.clone() };
-        // The window's rows in order, or only the last of them.
-        enum Take {
-            All,
-            Last,
-        }
-        let window =
-            |statement: &mut Statement, columns: &str, take: Take| -> Result<String, StoreError> {
-                let mut conditions = where_filter(dialect, query, Words::Skip, statement);
-                let order_by = ordering(dialect, query, &mut conditions, statement)?;
-                let size = i64::from(self.window);
-                let limit = match take {
-                    Take::All => statement.bind(dialect, Value::Int(size)),
-                    Take::Last => {
-                        let one = statement.bind(dialect, Value::Int(1));
-                        let skip = statement.bind(dialect, Value::Int(size - 1));
-                        format!("{one} OFFSET {skip}")
-                    }
-                };
-                Ok(format!(
-                    "SELECT {columns} FROM rows r{} ORDER BY {order_by} LIMIT {limit}",
-                    filter_clause(&conditions)
-                ))
-            };
-        let wanted = i64::try_from(self.wanted()).unwrap_or(0);
-        let page_sql = |statement: &mut Statement| -> Result<String, StoreError> {
-            let has = dialect.has_terms(&self.terms, statement);
-            let rows = window(statement, &format!("r.{key} AS k, {has} AS hit"), Take::All)?;
-            let limit = statement.bind(dialect, Value::Int(wanted));
-            Ok(format!(
-                "SELECT b.row_json FROM (SELECT w.k FROM ({rows}) w WHERE w.hit LIMIT {limit}) p
-                 JOIN row_bodies b ON b.{key} = p.k"
-            ))
-        };
-        let names = order_columns(query.order);
-        let columns: Vec<String> = names.iter().map(|column| format!("r.{column}")).collect();
         let mut page = Statement::default();
-        page.sql = page_sql(&mut page)?;
+        page.sql = self.page_sql(dialect, &mut page)?;
         let mut last = Statement::default();
-        last.sql = window(&mut last, &columns.join(", "), Take::Last)?;
+        last.sql = self.window_sql(dialect, &mut last, Take::Last)?;
+        Ok(WindowSearch { page, last })
+    }
+
+    /// Both statements of the current window as one, for a database in another process, where
+    /// a round trip costs more than the statement: the page's rows, each as its JSON followed by
+    /// `NULL`s, then, only when they fall short, the window's last row as `NULL` followed by
+    /// what [`WindowSearch::last`] gives. See [`WindowedSearch::split`].
+    pub fn together(&self, dialect: &impl Dialect) -> Result<Statement, StoreError> {
+        let mut together = Statement::default();
+        let found = self.page_sql(dialect, &mut together)?;
+        let window_end = self.window_sql(dialect, &mut together, Take::Last)?;
+        let short = together.bind(dialect, Value::Int(self.wanted_int()));
         // The last row is read only when the page falls short: the condition on the page's
         // count holds for the whole statement, so the database decides it once, first.
-        let mut together = Statement::default();
-        let found = page_sql(&mut together)?;
-        let window_end = window(&mut together, &columns.join(", "), Take::Last)?;
-        let short = together.bind(dialect, Value::Int(wanted));
+        let names = order_columns(self.query.order);
         let nulls = ", NULL".repeat(names.len());
         let ends: Vec<String> = names.iter().map(|column| format!("l.{column}")).collect();
         together.sql = format!(
@@ -270,7 +245,57 @@ impl WindowedSearch {
              SELECT NULL, {} FROM ({window_end}) l WHERE (SELECT count(*) FROM p) < {short}",
             ends.join(", ")
         );
-        Ok(WindowSearch { page, last, together })
+        Ok(together)
+    }
+
+    /// How many more matches the search wants, as a parameter.
+    fn wanted_int(&self) -> i64 {
+        i64::try_from(self.wanted()).unwrap_or(0)
+    }
+
+    /// The `SELECT` of the JSON of the current window's rows that have the words, at most as
+    /// many as the search still wants, binding its parameters in `statement`.
+    fn page_sql(
+        &self,
+        dialect: &impl Dialect,
+        statement: &mut Statement,
+    ) -> Result<String, StoreError> {
+        let key = dialect.key();
+        let has = dialect.has_terms(&self.terms, statement);
+        let rows =
+            self.window_sql(dialect, statement, Take::All(format!("r.{key} AS k, {has} AS hit")))?;
+        let limit = statement.bind(dialect, Value::Int(self.wanted_int()));
+        Ok(format!(
+            "SELECT b.row_json FROM (SELECT w.k FROM ({rows}) w WHERE w.hit LIMIT {limit}) p
+             JOIN row_bodies b ON b.{key} = p.k"
+        ))
+    }
+
+    /// The `SELECT` of the current window's rows in order, or of only the last of them.
+    fn window_sql(
+        &self,
+        dialect: &impl Dialect,
+        statement: &mut Statement,
+        take: Take,
+    ) -> Result<String, StoreError> {
+        let query = &Query { after: self.after.clone(), ..self.query.clone() };
+        let mut conditions = where_filter(dialect, query, Words::Skip, statement);
+        let order_by = ordering(dialect, query, &mut conditions, statement)?;
+        let size = i64::from(self.window);
+        let (columns, limit) = match take {
+            Take::All(columns) => (columns, statement.bind(dialect, Value::Int(size))),
+            Take::Last => {
+                let columns: Vec<String> =
+                    order_columns(query.order).iter().map(|column| format!("r.{column}")).collect();
+                let one = statement.bind(dialect, Value::Int(1));
+                let skip = statement.bind(dialect, Value::Int(size - 1));
+                (columns.join(", "), format!("{one} OFFSET {skip}"))
+            }
+        };
+        Ok(format!(
+            "SELECT {columns} FROM rows r{} ORDER BY {order_by} LIMIT {limit}",
+            filter_clause(&conditions)
+        ))
     }
 
     /// Takes the rows the current window's page statement returned; says whether the search
@@ -738,7 +763,7 @@ mod tests {
     fn together_asks_for_the_last_row_only_when_the_page_falls_short() {
         let search = printer_search(2);
         let window = search.statements(&Numbered).unwrap();
-        let together = &window.together;
+        let together = &search.together(&Numbered).unwrap();
         // The page's statement and parameters, then the last row's, then the page's size.
         assert!(together.sql.starts_with(&format!("WITH p AS ({})", window.page.sql)));
         assert_eq!(together.params[..3], window.page.params[..]);
@@ -755,16 +780,16 @@ mod tests {
             |json: &str| WindowRow { json: Some(json.into()), numbers: vec![None], id: None };
         let last = |numbers| WindowRow { json: None, numbers, id: Some("0-0000000007".into()) };
         let rows = vec![page_row("{}"), last(vec![Some(42)]), page_row("[]")];
-        let together = WindowSearch::split(Order::Newest, rows).unwrap();
+        let together = WindowedSearch::split(Order::Newest, rows).unwrap();
         assert_eq!(together.page, ["{}", "[]"]);
         assert_eq!(together.last, last_row());
 
         assert!(matches!(
-            WindowSearch::split(Order::Newest, [last(vec![None])]),
+            WindowedSearch::split(Order::Newest, [last(vec![None])]),
             Err(StoreError::Corrupt(message)) if message.contains("keys")
         ));
         let neither = WindowRow { json: None, numbers: vec![None], id: None };
-        assert!(WindowSearch::split(Order::Newest, [neither]).is_err());
+        assert!(WindowedSearch::split(Order::Newest, [neither]).is_err());
     }
 
     #[test]
