@@ -1020,10 +1020,10 @@ impl Store for SqliteStore {
                 .await;
         }
         let search = desk_sql::WindowedSearch::new(query);
-        let statement = desk_sql::select_page(&Sqlite, query)?;
         let query = query.clone();
         self.read_projected(move |connection| {
             let Some(mut search) = search else {
+                let statement = desk_sql::select_page(&Sqlite, &query)?;
                 return Ok(desk_sql::page_from(&query, read_rows(connection, statement)?));
             };
             loop {
