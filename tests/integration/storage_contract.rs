@@ -39,11 +39,11 @@ desk_tests::for_each_backend!(
 
 /// PostgreSQL's migrations, which only a real server can show.
 mod postgres_schema {
-    use desk::store::{Store, StoreError};
-    use desk_core::id::RecordKind;
+    use desk::store::{Commit, Filter, Order, Query, Store, StoreError};
+    use desk_core::id::{RecordId, RecordKind};
     use desk_postgres::PostgresStore;
     use desk_postgres::schema::LATEST;
-    use desk_tests::{postgres_url, unique_schema};
+    use desk_tests::{append, incident, postgres_url, row, unique_schema};
     use tokio_postgres::NoTls;
 
     #[tokio::test]
@@ -92,6 +92,7 @@ mod postgres_schema {
         // Back to migration 1, with 41 incidents numbered and the first problem number drawn.
         let mut sql = format!(
             "SET search_path = {schema};
+             {UNDO_WORD_BITS}
              DROP TABLE allocations;
              DELETE FROM schema_migrations WHERE version = 2;"
         );
@@ -105,6 +106,64 @@ mod postgres_schema {
             [(RecordKind::Incident, 41), (RecordKind::Problem, 1), (RecordKind::Change, 0)]
         {
             assert_eq!(store.last_allocated(kind).await.expect("last"), last, "{kind:?}");
+        }
+        drop(client);
+        driver.await.expect("the driver ends").expect("cleanly");
+        store.drop_schema().await.expect("drop");
+    }
+
+    /// Takes a schema back from migration 3 to migration 2.
+    const UNDO_WORD_BITS: &str = "
+        ALTER TABLE rows DROP COLUMN words_0, DROP COLUMN words_1, DROP COLUMN words_2,
+            DROP COLUMN words_3;
+        CREATE INDEX rows_created ON rows (created_key, sort_key);
+        DELETE FROM schema_migrations WHERE version = 3;";
+
+    /// A schema from before word bits (migration 2) computes them for the rows it has, the
+    /// same bits a commit writes, and its searches still find those rows.
+    #[tokio::test]
+    async fn migrating_computes_the_word_bits_of_existing_rows() {
+        let (url, schema) = (postgres_url(), unique_schema("word_bits"));
+        let store = PostgresStore::connect(&url, &schema).await.expect("connect");
+        let titles = ["Scanner offline in the Civic Centre", "Siân's laptop will not boot"];
+        let mut commit = Commit::default();
+        for (n, title) in (1..).zip(titles) {
+            let mut row = row(&incident(n), 1);
+            title.clone_into(&mut row.title);
+            commit.appends.push(append(&incident(n), 0, Default::default(), 1));
+            commit.rows.push(row);
+        }
+        store.commit(commit).await.expect("commit");
+        let (client, connection) = tokio_postgres::connect(&url, NoTls).await.expect("connect");
+        let driver = tokio::spawn(connection);
+        let bits =
+            format!("SELECT id, words_0, words_1, words_2, words_3 FROM {schema}.rows ORDER BY id");
+        let read = |rows: Vec<tokio_postgres::Row>| -> Vec<(String, [i64; 4])> {
+            rows.iter().map(|r| (r.get(0), [r.get(1), r.get(2), r.get(3), r.get(4)])).collect()
+        };
+        let written = read(client.query(&bits, &[]).await.expect("bits"));
+        assert!(written.iter().all(|(_, bits)| bits.iter().any(|part| *part != 0)));
+
+        client
+            .batch_execute(&format!(
+                "SET search_path = {schema}; DROP INDEX rows_created; {UNDO_WORD_BITS}"
+            ))
+            .await
+            .expect("back to migration 2");
+        let store = PostgresStore::connect(&url, &schema).await.expect("migration 3");
+        assert_eq!(read(client.query(&bits, &[]).await.expect("bits")), written);
+        for (words, found) in [("civic cent", 1), ("SIÂN laptop", 2), ("scanner laptop", 0)] {
+            let query = Query {
+                filter: Filter { text: Some(words.into()), ..Filter::default() },
+                order: Order::Newest,
+                limit: 10,
+                ..Query::default()
+            };
+            let page = store.query(&query).await.expect("search");
+            let ids: Vec<RecordId> = page.rows.into_iter().map(|row| row.id).collect();
+            let expected: Vec<RecordId> =
+                (found > 0).then(|| incident(found)).into_iter().collect();
+            assert_eq!(ids, expected, "{words}");
         }
         drop(client);
         driver.await.expect("the driver ends").expect("cleanly");

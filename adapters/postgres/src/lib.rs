@@ -18,6 +18,7 @@
 //! writes, so opening an incident costs four round trips however many tables it writes.
 
 pub mod schema;
+mod words;
 
 use std::collections::BTreeSet;
 
@@ -37,6 +38,7 @@ use desk_sql::{
 use tokio_postgres::error::SqlState;
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{NoTls, Row};
+use words::word_bits;
 
 /// The most connections a store opens.
 const POOL_SIZE: usize = 16;
@@ -116,6 +118,15 @@ impl PostgresStore {
         client.batch_execute(&format!("ANALYZE {tables}")).await.map_err(backend)
     }
 
+    /// Vacuums the store's tables and refreshes their statistics. Autovacuum does this in time;
+    /// call it after a bulk import, or after the upgrade to schema 3 (which rewrites every row),
+    /// so that searches in creation order read the index alone at once (see [`schema`]).
+    pub async fn vacuum(&self) -> Result<(), StoreError> {
+        let client = self.client().await?;
+        let tables = "rows, row_bodies, row_people, row_cis, streams, events, outbox, allocations";
+        client.batch_execute(&format!("VACUUM (ANALYZE) {tables}")).await.map_err(backend)
+    }
+
     /// Drops the store's schema and everything in it (for tests and removed tenants).
     pub async fn drop_schema(self) -> Result<(), StoreError> {
         let client = self.client().await?;
@@ -174,8 +185,24 @@ impl Dialect for Postgres {
     }
 
     fn has_terms(&self, terms: &[String], statement: &mut Statement) -> String {
+        let mut checks = Vec::new();
+        for (n, bits) in word_bits(terms).into_iter().enumerate() {
+            if bits != 0 {
+                let bits = statement.bind(self, Value::Int(bits));
+                checks.push(format!("(r.words_{n} & {bits}) = {bits}"));
+            }
+        }
         let placeholder = statement.bind(self, Value::Text(ts_query(terms)));
-        format!("(r.search @@ {placeholder}::text::tsquery)")
+        if checks.is_empty() {
+            // Terms too short for bits: every row would be fetched anyway.
+            return format!("(r.search @@ {placeholder}::text::tsquery)");
+        }
+        // The bits first, from the index that carries them; the words only of the rows that
+        // have the bits, fetched by id (a reference to `r.search` would fetch every row).
+        checks.push(format!(
+            "(SELECT x.search @@ {placeholder}::text::tsquery FROM rows x WHERE x.id = r.id)"
+        ));
+        format!("({})", checks.join(" AND "))
     }
 }
 
@@ -194,6 +221,9 @@ fn ts_query(terms: &[String]) -> String {
         .collect();
     lexemes.join(" & ")
 }
+
+/// The columns that hold a row's word bits (see the schema's docs).
+const WORDS_COLUMNS: &str = "words_0, words_1, words_2, words_3";
 
 /// The longest prefix indexed as a lexeme of its own.
 const SHORT_PREFIX: usize = 3;
@@ -326,6 +356,12 @@ async fn write_rows(client: &impl GenericClient, rows: &[RecordRow]) -> Result<(
     }
     let ids: Vec<&str> = columns.iter().map(|c| c.id.as_str()).collect();
     let vectors: Vec<String> = columns.iter().map(|c| lexemes(&c.terms).join(" ")).collect();
+    let mut words: [Vec<i64>; words::PARTS] = Default::default();
+    for c in &columns {
+        for (part, bits) in words.iter_mut().zip(word_bits(&c.terms)) {
+            part.push(bits);
+        }
+    }
     let column = |pick: fn(&RowColumns) -> Option<&str>| -> Vec<Option<&str>> {
         columns.iter().map(pick).collect()
     };
@@ -335,13 +371,17 @@ async fn write_rows(client: &impl GenericClient, rows: &[RecordRow]) -> Result<(
     };
     let flag = |pick: fn(&RowColumns) -> bool| -> Vec<bool> { columns.iter().map(pick).collect() };
     let rows_sql = format!(
-        "INSERT INTO rows ({ROWS_COLUMNS}, search)
-         SELECT {ROWS_COLUMNS}, array_to_tsvector(string_to_array(lexemes, ' '))
+        "INSERT INTO rows ({ROWS_COLUMNS}, search, {WORDS_COLUMNS})
+         SELECT {ROWS_COLUMNS}, array_to_tsvector(string_to_array(lexemes, ' ')), {WORDS_COLUMNS}
          FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[],
              $6::boolean[], $7::text[], $8::text[], $9::text[], $10::text[], $11::bigint[],
              $12::bigint[], $13::boolean[], $14::boolean[], $15::bigint[], $16::bigint[],
-             $17::bigint[], $18::bigint[], $19::text[]) AS given ({ROWS_COLUMNS}, lexemes)
-         ON CONFLICT (id) DO UPDATE SET {ROWS_UPDATE}, search = excluded.search"
+             $17::bigint[], $18::bigint[], $19::text[], $20::bigint[], $21::bigint[],
+             $22::bigint[], $23::bigint[])
+             AS given ({ROWS_COLUMNS}, lexemes, {WORDS_COLUMNS})
+         ON CONFLICT (id) DO UPDATE SET {ROWS_UPDATE}, search = excluded.search,
+             words_0 = excluded.words_0, words_1 = excluded.words_1,
+             words_2 = excluded.words_2, words_3 = excluded.words_3"
     );
     let (sort_keys, kinds) = (column(|c| Some(&c.sort_key)), column(|c| Some(c.kind)));
     let (versions, statuses, opens) =
@@ -353,7 +393,8 @@ async fn write_rows(client: &impl GenericClient, rows: &[RecordRow]) -> Result<(
     let (warned, breached) = (flag(|c| c.warned), flag(|c| c.breached));
     let (created, updated) = (number(|c| c.created_key), number(|c| c.updated_key));
     let (closed, wakes) = (maybe(|c| c.closed_key), maybe(|c| c.wake_key));
-    let row_params: [&(dyn ToSql + Sync); 19] = [
+    let [words_0, words_1, words_2, words_3] = &words;
+    let row_params: [&(dyn ToSql + Sync); 23] = [
         &ids,
         &sort_keys,
         &kinds,
@@ -373,6 +414,10 @@ async fn write_rows(client: &impl GenericClient, rows: &[RecordRow]) -> Result<(
         &closed,
         &wakes,
         &vectors,
+        words_0,
+        words_1,
+        words_2,
+        words_3,
     ];
     let bodies = column(|c| Some(&c.row_json));
     let side = |pick: fn(&RowColumns) -> &Vec<String>| -> (Vec<&str>, Vec<&str>) {
