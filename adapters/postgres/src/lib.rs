@@ -26,8 +26,8 @@ use async_trait::async_trait;
 use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Pool, RecyclingMethod};
 use desk::contract::{self, time_key};
 use desk::store::{
-    Append, Commit, DeadLetter, Delivery, EventRecord, LegalHold, OutboxItem, OutboxMessage, Page,
-    Query, RecordRow, Redaction, RowKind, Store, StoreError, StoredEvent,
+    Append, Commit, DeadLetter, Delivery, EventRecord, Filter, LegalHold, Order, OutboxItem,
+    OutboxMessage, Page, Query, RecordRow, Redaction, RowKind, Store, StoreError, StoredEvent,
 };
 use desk_core::Timestamp;
 use desk_core::id::{PersonId, RecordId, RecordKind, Reference};
@@ -184,7 +184,7 @@ impl Dialect for Postgres {
         )
     }
 
-    fn has_terms(&self, terms: &[String], statement: &mut Statement) -> String {
+    fn has_terms(&self, terms: &[String], query: &Query, statement: &mut Statement) -> String {
         let mut checks = Vec::new();
         for (n, bits) in word_bits(terms).into_iter().enumerate() {
             if bits != 0 {
@@ -193,17 +193,45 @@ impl Dialect for Postgres {
             }
         }
         let placeholder = statement.bind(self, Value::Text(ts_query(terms)));
-        if checks.is_empty() {
-            // Terms too short for bits: every row would be fetched anyway.
-            return format!("(r.search @@ {placeholder}::text::tsquery)");
-        }
-        // The bits first, from the index that carries them; the words only of the rows that
-        // have the bits, fetched by id (a reference to `r.search` would fetch every row).
-        checks.push(format!(
-            "(SELECT x.search @@ {placeholder}::text::tsquery FROM rows x WHERE x.id = r.id)"
-        ));
+        // The bits first; then the words of the rows that have them.
+        checks.push(if !checks.is_empty() && reads_index_alone(query) {
+            // Fetched by id, since a reference to `r.search` would fetch every row.
+            format!(
+                "(SELECT x.search @@ {placeholder}::text::tsquery FROM rows x WHERE x.id = r.id)"
+            )
+        } else {
+            // Terms too short for bits, or a window that fetches every row anyway.
+            format!("r.search @@ {placeholder}::text::tsquery")
+        });
         format!("({})", checks.join(" AND "))
     }
+}
+
+/// Whether a search window of `query` can read the creation-order index alone (see the
+/// schema's docs): its order is that index's, and it filters only on what the index carries.
+fn reads_index_alone(query: &Query) -> bool {
+    let Filter {
+        kind: _,
+        open: _,
+        text: _,
+        statuses,
+        team,
+        tier,
+        agent,
+        requester,
+        ci,
+        at_risk_before,
+        breached,
+    } = &query.filter;
+    query.order == Order::Newest
+        && statuses.is_empty()
+        && team.is_none()
+        && tier.is_none()
+        && agent.is_none()
+        && requester.is_none()
+        && ci.is_none()
+        && at_risk_before.is_none()
+        && breached.is_none()
 }
 
 /// The text of the `tsquery` that holds when a row has every one of `terms`.
@@ -1029,6 +1057,37 @@ mod tests {
             lexemes(&terms),
             ["^a", "^s", "^si", "^siâ", "^w", "^ws", "a", "siân", "ws"].map(String::from)
         );
+    }
+
+    #[test]
+    fn a_window_checks_the_word_bits_before_the_words() {
+        let terms = |text: &str| contract::search_terms(text);
+        let query = |order, filter| Query { order, filter, limit: 10, ..Query::default() };
+        let newest = query(Order::Newest, Filter { open: Some(true), ..Filter::default() });
+        let mut statement = Statement::default();
+        let sql = Postgres.has_terms(&terms("printer jam"), &newest, &mut statement);
+        // The bits as parameters, then the words, fetched by id: the window reads an index.
+        let bits = word_bits(&terms("printer jam"));
+        let parts: Vec<Value> =
+            bits.iter().filter(|bits| **bits != 0).map(|bits| Value::Int(*bits)).collect();
+        assert_eq!(statement.params[..parts.len()], parts[..]);
+        assert_eq!(statement.params[parts.len()..], [Value::Text("'printer':* & '^jam'".into())]);
+        assert!(sql.contains("(r.words_"), "{sql}");
+        assert!(sql.ends_with("FROM rows x WHERE x.id = r.id))"), "{sql}");
+
+        // A window that fetches every row anyway reads the words there.
+        let team = Filter { team: Some("networks".parse().unwrap()), ..Filter::default() };
+        for other in [query(Order::Queue, Filter::default()), query(Order::Newest, team)] {
+            let sql = Postgres.has_terms(&terms("printer"), &other, &mut Statement::default());
+            assert!(sql.contains("(r.words_"), "{sql}");
+            assert!(sql.ends_with("AND r.search @@ $3::text::tsquery)"), "{sql}");
+        }
+
+        // Words of one or two characters have no bits.
+        let mut statement = Statement::default();
+        let sql = Postgres.has_terms(&terms("pc 13"), &newest, &mut statement);
+        assert_eq!(sql, "(r.search @@ $1::text::tsquery)");
+        assert_eq!(statement.params, [Value::Text("'^pc' & '^13'".into())]);
     }
 
     #[test]

@@ -62,8 +62,9 @@ pub trait Dialect {
 
     /// A boolean expression on the row aliased `r`, true when it has each of `terms` as
     /// [`Dialect::matches_terms`] defines it, read from that one row alone (no search index):
-    /// what a [`WindowedSearch`] asks of each row it reads in the query's order.
-    fn has_terms(&self, terms: &[String], statement: &mut Statement) -> String;
+    /// what a [`WindowedSearch`] asks of each row it reads in the order of `query` (whose
+    /// other filters and order say which index the window reads, and so what is at hand).
+    fn has_terms(&self, terms: &[String], query: &Query, statement: &mut Statement) -> String;
 }
 
 /// How many rows of a query's order a text search looks at first, word by word, before it
@@ -261,7 +262,7 @@ impl WindowedSearch {
         statement: &mut Statement,
     ) -> Result<String, StoreError> {
         let key = dialect.key();
-        let has = dialect.has_terms(&self.terms, statement);
+        let has = dialect.has_terms(&self.terms, &self.query, statement);
         let rows =
             self.window_sql(dialect, statement, Take::All(format!("r.{key} AS k, {has} AS hit")))?;
         let limit = statement.bind(dialect, Value::Int(self.wanted_int()));
@@ -698,7 +699,7 @@ mod tests {
             format!("search({scope:?}, {placeholder})")
         }
 
-        fn has_terms(&self, terms: &[String], statement: &mut Statement) -> String {
+        fn has_terms(&self, terms: &[String], _: &Query, statement: &mut Statement) -> String {
             let placeholder = statement.bind(self, Value::Text(terms.join(" ")));
             format!("words(r, {placeholder})")
         }

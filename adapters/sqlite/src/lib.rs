@@ -438,7 +438,7 @@ impl Dialect for Sqlite {
         format!("r.rowid IN (SELECT rowid FROM {table} WHERE {table} MATCH {placeholder})")
     }
 
-    fn has_terms(&self, terms: &[String], statement: &mut Statement) -> String {
+    fn has_terms(&self, terms: &[String], _: &Query, statement: &mut Statement) -> String {
         // `row_words` holds the row's words with a space before each: a word begins with a
         // term exactly when the term, after a space, is in there.
         let checks: Vec<String> = terms
