@@ -119,8 +119,9 @@ impl PostgresStore {
     }
 
     /// Vacuums the store's tables and refreshes their statistics. Autovacuum does this in time;
-    /// call it after a bulk import, or after the upgrade to schema 3 (which rewrites every row),
-    /// so that searches in creation order read the index alone at once (see [`schema`]).
+    /// call it after a bulk import so that searches in creation order read the index alone at
+    /// once (an index can skip the table only on pages vacuuming found all visible; see
+    /// [`schema`]).
     pub async fn vacuum(&self) -> Result<(), StoreError> {
         let client = self.client().await?;
         let tables = "rows, row_bodies, row_people, row_cis, streams, events, outbox, allocations";

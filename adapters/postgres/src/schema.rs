@@ -39,8 +39,8 @@
 //!   check their words. The index must know which pages are all visible to skip the table, so
 //!   `rows` asks autovacuum to visit it after every 2,000 inserted or changed rows instead of
 //!   after a fifth of the table. Migration 3 computes the bits of existing rows from their
-//!   vectors and then rewrites the table and its indexes (`CLUSTER`), which takes a few minutes
-//!   at a million rows; `PostgresStore::vacuum` afterwards lets searches use the index at once.
+//!   vectors; once that has committed, the same connection rewrites the table and its indexes
+//!   (`CLUSTER`) and vacuums it. That takes about five minutes at a million rows, once.
 //! - **Narrow rows**: the JSON of each row lives in `row_bodies`, so scans and sorts over
 //!   `rows` read few pages; only the search vector stays beside the columns queries read.
 //! - **Outbox claims** use `FOR UPDATE SKIP LOCKED`, so concurrent dispatchers take disjoint
@@ -205,15 +205,17 @@ ALTER TABLE rows SET (
 ";
 
 /// Migration 3, last part: the creation-order index carries what a search window in that order
-/// reads, so that it need not fetch the rows. Filling the bits wrote a second version of every
-/// row, and every index holds both until they are rebuilt (a GIN index left so took 40 times as
-/// long to answer a rare word among common ones), so the table is rewritten, in creation order,
-/// with its indexes.
+/// reads, so that it need not fetch the rows.
+///
+/// Filling the bits wrote a second version of every row, and every index holds both. Vacuuming
+/// leaves the table twice its size and its indexes full of holes (a GIN index left so took 100
+/// times as long to answer a rare word among common ones). So once the migration has committed,
+/// [`migrate`] rewrites the table in creation order with its indexes (`CLUSTER`) and vacuums it.
+/// Inside the migration's own transaction a rewrite would have to keep the old versions.
 const WORD_BITS_INDEX: &str = "
 DROP INDEX rows_created;
 CREATE INDEX rows_created ON rows (created_key, sort_key)
     INCLUDE (id, kind, open, words_0, words_1, words_2, words_3);
-CLUSTER rows USING rows_created;
 ";
 
 /// How many rows [`fill_word_bits`] reads and writes at a time.
@@ -304,5 +306,15 @@ pub(crate) async fn migrate(
         .await
         .map_err(backend)?;
     }
-    tx.commit().await.map_err(backend)
+    tx.commit().await.map_err(backend)?;
+    if (1..3).contains(&found) {
+        // Only now are the rows' old versions dead to every transaction, so that rewriting
+        // the table leaves them behind (see `WORD_BITS_INDEX`).
+        client
+            .batch_execute(&format!("CLUSTER {schema}.rows USING rows_created"))
+            .await
+            .map_err(backend)?;
+        client.batch_execute(&format!("VACUUM (ANALYZE) {schema}.rows")).await.map_err(backend)?;
+    }
+    Ok(())
 }
