@@ -34,9 +34,9 @@
 //!   otherwise fetch every row it passes to check its vector, about a microsecond each, so
 //!   common words needing a few thousand rows took over 10 ms. Each row also keeps a 256-bit
 //!   summary of its words (`words_0` … `words_3`, see `words.rs`), and the creation-order index
-//!   carries them with the columns such a search filters on. A search newest or oldest first
-//!   then reads the index alone, and fetches only the rows that have every bit of the query to
-//!   check their words. The index must know which pages are all visible to skip the table, so
+//!   carries them with the columns such a search filters on. A search newest first then
+//!   reads the index alone, and fetches only the rows that have every bit of the query to check
+//!   their words. The index must know which pages are all visible to skip the table, so
 //!   `rows` asks autovacuum to visit it after every 2,000 inserted or changed rows instead of
 //!   after a fifth of the table. Migration 3 computes the bits of existing rows from their
 //!   vectors; once that has committed, the same connection rewrites the table and its indexes
