@@ -43,6 +43,11 @@ use words::word_bits;
 /// The most connections a store opens.
 const POOL_SIZE: usize = 16;
 
+/// The tables whose statistics queries plan by: what [`PostgresStore::analyze`] and
+/// [`PostgresStore::vacuum`] maintain.
+const STORE_TABLES: &str =
+    "rows, row_bodies, row_people, row_cis, streams, events, outbox, allocations";
+
 /// How many times a transaction aborted by a deadlock or serialisation failure is retried.
 const RETRIES: usize = 5;
 
@@ -114,8 +119,7 @@ impl PostgresStore {
     /// once.
     pub async fn analyze(&self) -> Result<(), StoreError> {
         let client = self.client().await?;
-        let tables = "rows, row_bodies, row_people, row_cis, streams, events, outbox, allocations";
-        client.batch_execute(&format!("ANALYZE {tables}")).await.map_err(backend)
+        client.batch_execute(&format!("ANALYZE {STORE_TABLES}")).await.map_err(backend)
     }
 
     /// Vacuums the store's tables and refreshes their statistics. Autovacuum does this in time;
@@ -124,8 +128,7 @@ impl PostgresStore {
     /// [`schema`]).
     pub async fn vacuum(&self) -> Result<(), StoreError> {
         let client = self.client().await?;
-        let tables = "rows, row_bodies, row_people, row_cis, streams, events, outbox, allocations";
-        client.batch_execute(&format!("VACUUM (ANALYZE) {tables}")).await.map_err(backend)
+        client.batch_execute(&format!("VACUUM (ANALYZE) {STORE_TABLES}")).await.map_err(backend)
     }
 
     /// Drops the store's schema and everything in it (for tests and removed tenants).
